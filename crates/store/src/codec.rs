@@ -1,0 +1,345 @@
+//! Byte layouts of every key and value the store writes (see docs/storage.md): log records,
+//! index records, dataset meta, pipe state and full-run state.
+
+use pumphouse_value::{bin, hash::hash_hex, Map, Value};
+
+use crate::StoreError;
+
+/// Version byte leading every stored record; bump on a format change.
+pub const FORMAT: u8 = 1;
+
+// ---- meta partition keys ----
+
+pub fn ds_key(dataset: &str) -> Vec<u8> {
+    [b"ds:".as_slice(), dataset.as_bytes()].concat()
+}
+pub fn pop_key(dataset: &str) -> Vec<u8> {
+    [b"pop:".as_slice(), dataset.as_bytes()].concat()
+}
+pub fn pipe_key(pipe: &str) -> Vec<u8> {
+    [b"pipe:".as_slice(), pipe.as_bytes()].concat()
+}
+/// Marker `runp:<pipe>\0<num>` so a pipe's interrupted full runs can be found by pipe.
+pub fn run_marker_key(pipe: &str, num: u64) -> Vec<u8> {
+    let mut k = [b"runp:".as_slice(), pipe.as_bytes(), b"\0"].concat();
+    k.extend_from_slice(&num.to_be_bytes());
+    k
+}
+pub fn run_marker_prefix(pipe: &str) -> Vec<u8> {
+    [b"runp:".as_slice(), pipe.as_bytes(), b"\0"].concat()
+}
+
+// ---- runs partition keys: <num> = run state, <num><chunk> = seen-bitset chunk ----
+
+pub fn run_key(num: u64) -> [u8; 8] {
+    num.to_be_bytes()
+}
+pub fn chunk_key(num: u64, chunk: u32) -> [u8; 12] {
+    let mut k = [0u8; 12];
+    k[..8].copy_from_slice(&num.to_be_bytes());
+    k[8..].copy_from_slice(&chunk.to_be_bytes());
+    k
+}
+
+pub fn be_u64(b: &[u8], what: &'static str) -> Result<u64, StoreError> {
+    let a: [u8; 8] = b
+        .get(..8)
+        .and_then(|s| s.try_into().ok())
+        .ok_or_else(|| StoreError::corrupt(what, "short key or value"))?;
+    Ok(u64::from_be_bytes(a))
+}
+
+// ---- dataset meta ----
+
+/// Per-dataset counters, rewritten at every commit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DatasetMeta {
+    /// Internal number naming the dataset's partitions (`d<num>_log`, `d<num>_idx`).
+    pub num: u64,
+    pub next_offset: u64,
+    pub live: u64,
+    pub versions: u64,
+    /// Next dense entity number (one per distinct `_id`, the seen-bitset index).
+    pub next_dense: u64,
+}
+
+impl DatasetMeta {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(41);
+        v.push(FORMAT);
+        for x in [
+            self.num,
+            self.next_offset,
+            self.live,
+            self.versions,
+            self.next_dense,
+        ] {
+            v.extend_from_slice(&x.to_be_bytes());
+        }
+        v
+    }
+    pub fn decode(b: &[u8]) -> Result<Self, StoreError> {
+        if b.len() != 41 || b[0] != FORMAT {
+            return Err(StoreError::corrupt(
+                "dataset meta",
+                format!("{} bytes, version {:?}", b.len(), b.first()),
+            ));
+        }
+        let f = |i: usize| be_u64(&b[1 + 8 * i..], "dataset meta");
+        Ok(DatasetMeta {
+            num: f(0)?,
+            next_offset: f(1)?,
+            live: f(2)?,
+            versions: f(3)?,
+            next_dense: f(4)?,
+        })
+    }
+}
+
+// ---- index records: key = _id bytes ----
+
+/// The `_id` index entry: where the latest version is and what it looks like.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IdxRecord {
+    pub offset: u64,
+    pub dense: u64,
+    pub hash: u128,
+    pub deleted: bool,
+}
+
+impl IdxRecord {
+    pub fn encode(&self) -> [u8; 33] {
+        let mut b = [0u8; 33];
+        b[..8].copy_from_slice(&self.offset.to_be_bytes());
+        b[8..16].copy_from_slice(&self.dense.to_be_bytes());
+        b[16..32].copy_from_slice(&self.hash.to_be_bytes());
+        b[32] = self.deleted as u8;
+        b
+    }
+    pub fn decode(b: &[u8]) -> Result<Self, StoreError> {
+        if b.len() != 33 {
+            return Err(StoreError::corrupt(
+                "index record",
+                format!("{} bytes", b.len()),
+            ));
+        }
+        let hash = u128::from_be_bytes(
+            b[16..32]
+                .try_into()
+                .map_err(|_| StoreError::corrupt("index record", "hash"))?,
+        );
+        Ok(IdxRecord {
+            offset: be_u64(b, "index record")?,
+            dense: be_u64(&b[8..], "index record")?,
+            hash,
+            deleted: b[32] == 1,
+        })
+    }
+}
+
+// ---- log records: key = offset as 8 bytes big-endian ----
+
+/// The fixed part of a log record, readable without decoding the body.
+#[derive(Debug)]
+pub struct LogHeader<'a> {
+    pub deleted: bool,
+    pub ts: i64,
+    pub previous: Option<u64>,
+    pub hash: u128,
+    pub id: &'a str,
+    /// `bin`-encoded dict of the user properties, in their original order.
+    pub body: &'a [u8],
+}
+
+/// Appends a log record: version, flags, ts, previous+1, hash, id, body.
+pub fn encode_log(
+    out: &mut Vec<u8>,
+    deleted: bool,
+    ts: i64,
+    previous: Option<u64>,
+    hash: u128,
+    id: &str,
+) {
+    out.push(FORMAT);
+    out.push(deleted as u8);
+    bin::varint(out, ((ts << 1) ^ (ts >> 63)) as u64);
+    bin::varint(out, previous.map_or(0, |p| p + 1));
+    out.extend_from_slice(&hash.to_be_bytes());
+    bin::varint(out, id.len() as u64);
+    out.extend_from_slice(id.as_bytes());
+}
+
+/// Appends the body: the dict's root keys not starting with `_`, as a `bin` dict.
+pub fn encode_body(out: &mut Vec<u8>, m: &Map) {
+    out.push(9);
+    bin::varint(out, m.keys().filter(|k| !k.starts_with('_')).count() as u64);
+    for (k, v) in m.iter().filter(|(k, _)| !k.starts_with('_')) {
+        bin::varint(out, k.len() as u64);
+        out.extend_from_slice(k.as_bytes());
+        bin::encode(v, out);
+    }
+}
+
+struct Cursor<'a> {
+    b: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn byte(&mut self) -> Result<u8, StoreError> {
+        let x = *self
+            .b
+            .get(self.pos)
+            .ok_or_else(|| StoreError::corrupt("log record", "truncated"))?;
+        self.pos += 1;
+        Ok(x)
+    }
+    fn varint(&mut self) -> Result<u64, StoreError> {
+        let (mut u, mut shift) = (0u64, 0);
+        loop {
+            let x = self.byte()?;
+            if shift > 63 {
+                return Err(StoreError::corrupt("log record", "varint too long"));
+            }
+            u |= ((x & 0x7f) as u64) << shift;
+            if x < 0x80 {
+                return Ok(u);
+            }
+            shift += 7;
+        }
+    }
+    fn take(&mut self, n: usize) -> Result<&'a [u8], StoreError> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|e| *e <= self.b.len())
+            .ok_or_else(|| StoreError::corrupt("log record", "truncated"))?;
+        let s = &self.b[self.pos..end];
+        self.pos = end;
+        Ok(s)
+    }
+}
+
+pub fn decode_header(b: &[u8]) -> Result<LogHeader<'_>, StoreError> {
+    let mut c = Cursor { b, pos: 0 };
+    if c.byte()? != FORMAT {
+        return Err(StoreError::corrupt("log record", "unknown format version"));
+    }
+    let deleted = c.byte()? == 1;
+    let z = c.varint()?;
+    let ts = ((z >> 1) as i64) ^ -((z & 1) as i64);
+    let previous = c.varint()?.checked_sub(1);
+    let hash = u128::from_be_bytes(
+        c.take(16)?
+            .try_into()
+            .map_err(|_| StoreError::corrupt("log record", "hash"))?,
+    );
+    let n = c.varint()? as usize;
+    let id = std::str::from_utf8(c.take(n)?)
+        .map_err(|_| StoreError::corrupt("log record", "_id not utf-8"))?;
+    Ok(LogHeader {
+        deleted,
+        ts,
+        previous,
+        hash,
+        id,
+        body: &b[c.pos..],
+    })
+}
+
+/// The user properties of a record as a dict (original order).
+pub fn decode_body(h: &LogHeader<'_>) -> Result<Map, StoreError> {
+    match bin::decode(h.body)? {
+        Value::Dict(m) => Ok(m),
+        _ => Err(StoreError::corrupt("log record", "body is not a dict")),
+    }
+}
+
+/// The entity as readers see it: user properties, then `_id`, `_deleted`, `_updated`,
+/// `_previous`, `_ts`, `_hash`.
+pub fn decode_entity(offset: u64, b: &[u8]) -> Result<Value, StoreError> {
+    let h = decode_header(b)?;
+    let mut m = decode_body(&h)?;
+    m.reserve(6);
+    m.insert("_id".into(), Value::String(h.id.to_owned()));
+    m.insert("_deleted".into(), Value::Bool(h.deleted));
+    m.insert("_updated".into(), Value::Int(offset as i64));
+    m.insert(
+        "_previous".into(),
+        h.previous.map_or(Value::Null, |p| Value::Int(p as i64)),
+    );
+    m.insert("_ts".into(), Value::Int(h.ts));
+    m.insert("_hash".into(), Value::String(hash_hex(h.hash)));
+    Ok(Value::Dict(m))
+}
+
+// ---- pipe state and run state: `bin`-encoded dicts ----
+
+pub fn encode_value(v: &Value) -> Vec<u8> {
+    let mut out = vec![FORMAT];
+    bin::encode(v, &mut out);
+    out
+}
+
+pub fn decode_value(b: &[u8], what: &'static str) -> Result<Value, StoreError> {
+    match b.split_first() {
+        Some((&FORMAT, rest)) => Ok(bin::decode(rest)?),
+        _ => Err(StoreError::corrupt(what, "unknown format version")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_record_round_trips() {
+        let mut m = Map::new();
+        m.insert("b".into(), Value::Int(1));
+        m.insert("_id".into(), Value::from("x"));
+        m.insert("a".into(), Value::from("y"));
+        let mut out = Vec::new();
+        encode_log(&mut out, true, -5, Some(3), 77, "x");
+        encode_body(&mut out, &m);
+        let h = decode_header(&out).unwrap();
+        assert_eq!(
+            (h.deleted, h.ts, h.previous, h.hash, h.id),
+            (true, -5, Some(3), 77, "x")
+        );
+        let e = decode_entity(9, &out).unwrap();
+        let keys: Vec<_> = e.as_dict().unwrap().keys().cloned().collect();
+        assert_eq!(
+            keys,
+            [
+                "b",
+                "a",
+                "_id",
+                "_deleted",
+                "_updated",
+                "_previous",
+                "_ts",
+                "_hash"
+            ]
+        );
+        assert!(decode_header(&out[..10]).is_err());
+    }
+
+    #[test]
+    fn fixed_records_round_trip() {
+        let r = IdxRecord {
+            offset: 5,
+            dense: 2,
+            hash: u128::MAX - 1,
+            deleted: true,
+        };
+        assert_eq!(IdxRecord::decode(&r.encode()).unwrap(), r);
+        let m = DatasetMeta {
+            num: 1,
+            next_offset: 2,
+            live: 3,
+            versions: 4,
+            next_dense: 5,
+        };
+        assert_eq!(DatasetMeta::decode(&m.encode()).unwrap(), m);
+    }
+}

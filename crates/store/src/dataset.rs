@@ -1,0 +1,283 @@
+//! Dataset-level operations: listing, info, the populated flag, deletion, pipe state, and the
+//! clean-up of half-created or half-deleted datasets when the store opens.
+
+use std::collections::HashSet;
+
+use fjall::{PartitionCreateOptions, PartitionHandle};
+use pumphouse_value::{Map, Value};
+
+use crate::codec::{self, DatasetMeta};
+use crate::lock::mutex;
+use crate::{PipeState, Store, StoreError};
+
+/// Summary of one dataset.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DatasetInfo {
+    pub id: String,
+    /// `_id`s whose latest version is not deleted.
+    pub live_count: u64,
+    /// Versions in the log (= `last_offset + 1`; nothing is compacted yet).
+    pub version_count: u64,
+    /// Offset (`_updated`) of the newest version; `None` when empty.
+    pub last_offset: Option<u64>,
+    pub populated: bool,
+}
+
+/// The two partitions of a dataset.
+pub(crate) struct Parts {
+    pub log: PartitionHandle,
+    pub idx: PartitionHandle,
+}
+
+pub(crate) fn check_dataset_id(id: &str) -> Result<(), StoreError> {
+    if id.is_empty() {
+        return Err(StoreError::InvalidDatasetId(id.to_owned(), "empty"));
+    }
+    if id.contains('/') {
+        return Err(StoreError::InvalidDatasetId(id.to_owned(), "contains '/'"));
+    }
+    Ok(())
+}
+
+fn part_name(num: u64, kind: &str) -> String {
+    format!("d{num}_{kind}")
+}
+
+impl Store {
+    pub(crate) fn load_meta(&self, id: &str) -> Result<Option<DatasetMeta>, StoreError> {
+        self.meta
+            .get(codec::ds_key(id))?
+            .map(|b| DatasetMeta::decode(&b))
+            .transpose()
+    }
+
+    /// Opens (creating when missing) the partitions of dataset number `num`.
+    pub(crate) fn parts(&self, num: u64) -> Result<Parts, StoreError> {
+        let log_opts = PartitionCreateOptions::default()
+            .max_memtable_size(32 << 20)
+            .bloom_filter_bits(None);
+        let log = self
+            .keyspace
+            .open_partition(&part_name(num, "log"), log_opts)?;
+        let idx = self
+            .keyspace
+            .open_partition(&part_name(num, "idx"), PartitionCreateOptions::default())?;
+        Ok(Parts { log, idx })
+    }
+
+    pub(crate) fn alloc_num(&self) -> u64 {
+        let mut n = mutex(&self.next_num);
+        *n += 1;
+        *n - 1
+    }
+
+    /// The pipe of the interrupted full run on dataset `num`, if any.
+    pub(crate) fn run_pipe(&self, num: u64) -> Result<Option<String>, StoreError> {
+        let Some(b) = self.runs.get(codec::run_key(num))? else {
+            return Ok(None);
+        };
+        match codec::decode_value(&b, "run state")?.get("pipe") {
+            Some(Value::String(p)) => Ok(Some(p.clone())),
+            _ => Err(StoreError::corrupt("run state", "no pipe")),
+        }
+    }
+
+    /// Keys of everything under dataset `num` in the runs partition (state and chunks).
+    pub(crate) fn run_keys(&self, num: u64) -> Result<Vec<fjall::Slice>, StoreError> {
+        self.runs
+            .prefix(codec::run_key(num))
+            .map(|kv| Ok(kv?.0))
+            .collect()
+    }
+
+    /// Stages removal of dataset `num`'s full-run state, chunks and marker.
+    fn stage_drop_run(&self, batch: &mut fjall::Batch, num: u64) -> Result<(), StoreError> {
+        if let Some(pipe) = self.run_pipe(num)? {
+            batch.remove(&self.meta, codec::run_marker_key(&pipe, num));
+        }
+        for k in self.run_keys(num)? {
+            batch.remove(&self.runs, k);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn commit_batch(&self, batch: fjall::Batch) -> Result<(), StoreError> {
+        Ok(batch.durability(Some(self.opts.persist)).commit()?)
+    }
+
+    /// Ids of all datasets, sorted.
+    pub fn dataset_ids(&self) -> Result<Vec<String>, StoreError> {
+        self.meta
+            .prefix(b"ds:")
+            .map(|kv| {
+                let (k, _) = kv?;
+                String::from_utf8(k[3..].to_vec())
+                    .map_err(|_| StoreError::corrupt("dataset key", "not utf-8"))
+            })
+            .collect()
+    }
+
+    pub fn dataset_exists(&self, id: &str) -> Result<bool, StoreError> {
+        Ok(self.meta.contains_key(codec::ds_key(id))?)
+    }
+
+    pub fn dataset_info(&self, id: &str) -> Result<Option<DatasetInfo>, StoreError> {
+        let Some(m) = self.load_meta(id)? else {
+            return Ok(None);
+        };
+        Ok(Some(DatasetInfo {
+            id: id.to_owned(),
+            live_count: m.live,
+            version_count: m.versions,
+            last_offset: m.next_offset.checked_sub(1),
+            populated: self.is_populated(id)?,
+        }))
+    }
+
+    pub fn is_populated(&self, id: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .meta
+            .get(codec::pop_key(id))?
+            .is_some_and(|b| b.first() == Some(&1)))
+    }
+
+    /// Sets the populated flag. Setting it on a missing dataset creates the dataset, empty.
+    /// Allowed while a writer holds the dataset (the flag is a key of its own).
+    pub fn set_populated(&self, id: &str, populated: bool) -> Result<(), StoreError> {
+        check_dataset_id(id)?;
+        let mut batch = self.keyspace.batch();
+        let guard = self.lock_dataset(id).ok();
+        if populated && guard.is_some() && self.load_meta(id)?.is_none() {
+            let meta = DatasetMeta {
+                num: self.alloc_num(),
+                ..DatasetMeta::default()
+            };
+            self.parts(meta.num)?;
+            batch.insert(&self.meta, codec::ds_key(id), meta.encode());
+        }
+        batch.insert(&self.meta, codec::pop_key(id), vec![populated as u8]);
+        self.commit_batch(batch)
+    }
+
+    /// Drops a dataset and all its data. A missing dataset is not an error. Fails with
+    /// `Locked` while a writer holds it.
+    pub fn delete_dataset(&self, id: &str) -> Result<(), StoreError> {
+        let _guard = self.lock_dataset(id)?;
+        let meta = self.load_meta(id)?;
+        let mut batch = self.keyspace.batch();
+        batch.remove(&self.meta, codec::ds_key(id));
+        batch.remove(&self.meta, codec::pop_key(id));
+        if let Some(m) = meta {
+            self.stage_drop_run(&mut batch, m.num)?;
+        }
+        self.commit_batch(batch)?;
+        // The partitions are unreachable now; a crash before this line leaves orphans that
+        // `cleanup_orphans` removes at the next open.
+        if let Some(m) = meta {
+            self.drop_partitions(m.num)?;
+        }
+        Ok(())
+    }
+
+    fn drop_partitions(&self, num: u64) -> Result<(), StoreError> {
+        for kind in ["log", "idx"] {
+            let name = part_name(num, kind);
+            if self.keyspace.partition_exists(&name) {
+                let h = self
+                    .keyspace
+                    .open_partition(&name, PartitionCreateOptions::default())?;
+                self.keyspace.delete_partition(h)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The pipe's state; the default (null `last_seen`) when never saved.
+    pub fn pipe_state(&self, pipe: &str) -> Result<PipeState, StoreError> {
+        match self.meta.get(codec::pipe_key(pipe))? {
+            Some(b) => PipeState::decode(&b),
+            None => Ok(PipeState::default()),
+        }
+    }
+
+    /// Saves a pipe's state outside a run (reset, set-last-seen, ...). This abandons any
+    /// interrupted full run of the pipe, so a later incremental run does not resume it and
+    /// deletion-track against a partial bitset. Fails with `Locked` if such a run's dataset
+    /// is being written. Runs save their state through `Writer::commit`.
+    pub fn set_pipe_state(&self, pipe: &str, st: &PipeState) -> Result<(), StoreError> {
+        let mut batch = self.keyspace.batch();
+        let mut guards = Vec::new();
+        for kv in self.meta.prefix(codec::run_marker_prefix(pipe)) {
+            let (k, v) = kv?;
+            let num = codec::be_u64(&k[k.len() - 8..], "run marker")?;
+            let dataset = String::from_utf8(v.to_vec())
+                .map_err(|_| StoreError::corrupt("run marker", "not utf-8"))?;
+            guards.push(self.lock_dataset(&dataset)?);
+            self.stage_drop_run(&mut batch, num)?;
+        }
+        batch.insert(&self.meta, codec::pipe_key(pipe), st.encode());
+        self.commit_batch(batch)
+    }
+
+    /// Pipes with saved state.
+    pub fn pipe_ids(&self) -> Result<Vec<String>, StoreError> {
+        self.meta
+            .prefix(b"pipe:")
+            .map(|kv| {
+                String::from_utf8(kv?.0[5..].to_vec())
+                    .map_err(|_| StoreError::corrupt("pipe key", "not utf-8"))
+            })
+            .collect()
+    }
+
+    /// Removes a pipe's state (when the pipe is deleted).
+    pub fn delete_pipe_state(&self, pipe: &str) -> Result<(), StoreError> {
+        self.set_pipe_state(pipe, &PipeState::default())?;
+        let mut batch = self.keyspace.batch();
+        batch.remove(&self.meta, codec::pipe_key(pipe));
+        self.commit_batch(batch)
+    }
+
+    /// Deletes partitions and run state that no dataset record points to (left by a crash
+    /// between creating a dataset's partitions and its first commit, or inside a delete).
+    /// Returns the highest dataset number in use.
+    pub(crate) fn cleanup_orphans(&self) -> Result<u64, StoreError> {
+        let mut live = HashSet::new();
+        for kv in self.meta.prefix(b"ds:") {
+            live.insert(DatasetMeta::decode(&kv?.1)?.num);
+        }
+        for name in self.keyspace.list_partitions() {
+            let num = name
+                .strip_prefix('d')
+                .and_then(|r| r.strip_suffix("_log").or_else(|| r.strip_suffix("_idx")))
+                .and_then(|n| n.parse::<u64>().ok());
+            if let Some(num) = num.filter(|n| !live.contains(n)) {
+                self.drop_partitions(num)?;
+            }
+        }
+        let mut batch = self.keyspace.batch();
+        for kv in self.runs.iter() {
+            let (k, _) = kv?;
+            if !live.contains(&codec::be_u64(&k, "run key")?) {
+                batch.remove(&self.runs, k);
+            }
+        }
+        for kv in self.meta.prefix(b"runp:") {
+            let (k, _) = kv?;
+            if k.len() < 8 || !live.contains(&codec::be_u64(&k[k.len() - 8..], "run marker")?) {
+                batch.remove(&self.meta, k);
+            }
+        }
+        if !batch.is_empty() {
+            self.commit_batch(batch)?;
+        }
+        Ok(live.into_iter().max().unwrap_or(0))
+    }
+}
+
+/// The run-state record: which pipe runs the full run.
+pub(crate) fn run_state_value(pipe: &str) -> Vec<u8> {
+    let mut m = Map::new();
+    m.insert("pipe".into(), Value::from(pipe));
+    codec::encode_value(&Value::Dict(m))
+}

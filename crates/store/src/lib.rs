@@ -1,0 +1,103 @@
+//! Pumphouse's embedded store: datasets as append-only logs of entity versions with an `_id`
+//! index, change detection, deletion tracking for full runs, the populated flag and per-pipe
+//! state, on the fjall LSM engine. A batch of versions and the pipe state that produced it
+//! commit in one atomic write batch. The on-disk format is described in docs/storage.md.
+
+mod bitset;
+mod clock;
+mod codec;
+mod dataset;
+mod error;
+mod lock;
+mod pipe;
+mod read;
+mod writer;
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use fjall::{Config, Keyspace, PartitionCreateOptions, PartitionHandle};
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use dataset::DatasetInfo;
+pub use error::StoreError;
+pub use fjall::PersistMode;
+pub use pipe::PipeState;
+pub use read::{ReadIter, ReadOptions};
+pub use writer::{WriteStats, Writer};
+
+/// How a store is opened.
+#[derive(Clone)]
+pub struct StoreOptions {
+    /// Durability of a returned `commit`. `Buffer` (default) hands the journal to the OS: the
+    /// commit survives a crash of the process (kill -9) but not of the machine. `SyncData` /
+    /// `SyncAll` also survive power loss, at the price of an fsync per commit.
+    pub persist: PersistMode,
+    /// Stamps `_ts`.
+    pub clock: Arc<dyn Clock>,
+    /// Deletion-tracking tombstones per commit in `finish_full_run`.
+    pub tombstone_batch: usize,
+    /// Block cache size in bytes.
+    pub cache_bytes: u64,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            persist: PersistMode::Buffer,
+            clock: Arc::new(SystemClock),
+            tombstone_batch: 10_000,
+            cache_bytes: 64 << 20,
+        }
+    }
+}
+
+/// The store: one fjall keyspace holding every dataset and all pipe state.
+pub struct Store {
+    keyspace: Keyspace,
+    /// Dataset meta, populated flags, pipe states, run markers.
+    meta: PartitionHandle,
+    /// Full-run state and seen-bitset chunks.
+    runs: PartitionHandle,
+    opts: StoreOptions,
+    /// Datasets with a live writer (or a delete in progress).
+    locks: Mutex<HashSet<String>>,
+    /// Next internal dataset number.
+    next_num: Mutex<u64>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `dir` with default options.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        Store::open_with(dir, StoreOptions::default())
+    }
+
+    pub fn open_with(dir: &Path, opts: StoreOptions) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir)?;
+        let keyspace = Config::new(dir).cache_size(opts.cache_bytes).open()?;
+        let meta = keyspace.open_partition("meta", PartitionCreateOptions::default())?;
+        let runs = keyspace.open_partition("runs", PartitionCreateOptions::default())?;
+        let store = Store {
+            keyspace,
+            meta,
+            runs,
+            opts,
+            locks: Mutex::new(HashSet::new()),
+            next_num: Mutex::new(1),
+        };
+        let max = store.cleanup_orphans()?;
+        *lock::mutex(&store.next_num) = max + 1;
+        Ok(store)
+    }
+
+    /// The options the store was opened with.
+    pub fn options(&self) -> &StoreOptions {
+        &self.opts
+    }
+
+    /// Forces the journal to disk with fsync (e.g. at shutdown when running with `Buffer`).
+    pub fn sync(&self) -> Result<(), StoreError> {
+        Ok(self.keyspace.persist(PersistMode::SyncAll)?)
+    }
+}

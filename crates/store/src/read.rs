@@ -1,0 +1,169 @@
+//! Streaming reads of a dataset's log (history or latest-only, with or without deleted
+//! versions, since an offset) and lookups by `_id`, all on one consistent snapshot.
+
+use fjall::Snapshot;
+use pumphouse_value::Value;
+
+use crate::codec::{self, IdxRecord};
+use crate::{Store, StoreError};
+
+/// What `Store::read` returns.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// Only versions with an offset strictly greater than this; `None` = from the start.
+    pub since: Option<u64>,
+    /// At most this many entities (after filtering).
+    pub limit: Option<usize>,
+    /// Every version (`true`) or only versions that are still the latest of their `_id`.
+    pub history: bool,
+    /// Include deleted versions (tombstones).
+    pub deleted: bool,
+}
+
+impl ReadOptions {
+    /// The raw dataset API's default: every version, deleted included.
+    pub fn all() -> Self {
+        ReadOptions {
+            since: None,
+            limit: None,
+            history: true,
+            deleted: true,
+        }
+    }
+    /// What a dataset source reads: latest versions, deleted included.
+    pub fn latest() -> Self {
+        ReadOptions {
+            since: None,
+            limit: None,
+            history: false,
+            deleted: true,
+        }
+    }
+}
+
+type KvIter = Box<dyn Iterator<Item = Result<fjall::KvPair, fjall::LsmError>>>;
+
+/// A streaming iterator over a dataset's log. It holds a snapshot: writes committed after
+/// `read` was called are not seen. Memory does not grow with the dataset.
+pub struct ReadIter {
+    log: KvIter,
+    idx: Snapshot,
+    opts: ReadOptions,
+    returned: usize,
+    done: bool,
+}
+
+impl ReadIter {
+    fn empty(idx: Snapshot, opts: ReadOptions) -> Self {
+        ReadIter {
+            log: Box::new(std::iter::empty()),
+            idx,
+            opts,
+            returned: 0,
+            done: true,
+        }
+    }
+
+    fn next_entity(&mut self) -> Result<Option<Value>, StoreError> {
+        if self.done || self.opts.limit.is_some_and(|l| self.returned >= l) {
+            return Ok(None);
+        }
+        for kv in self.log.by_ref() {
+            let (k, v) = kv?;
+            let offset = codec::be_u64(&k, "log key")?;
+            let h = codec::decode_header(&v)?;
+            if h.deleted && !self.opts.deleted {
+                continue;
+            }
+            if !self.opts.history {
+                let latest = self
+                    .idx
+                    .get(h.id.as_bytes())?
+                    .map(|b| IdxRecord::decode(&b))
+                    .transpose()?;
+                if latest.map(|r| r.offset) != Some(offset) {
+                    continue;
+                }
+            }
+            self.returned += 1;
+            return codec::decode_entity(offset, &v).map(Some);
+        }
+        self.done = true;
+        Ok(None)
+    }
+}
+
+impl Iterator for ReadIter {
+    type Item = Result<Value, StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.next_entity() {
+            Ok(v) => v.map(Ok),
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+impl Store {
+    /// Streams entities of a dataset in offset order. `NoSuchDataset` if it does not exist.
+    pub fn read(&self, id: &str, opts: ReadOptions) -> Result<ReadIter, StoreError> {
+        let meta = self
+            .load_meta(id)?
+            .ok_or_else(|| StoreError::NoSuchDataset(id.to_owned()))?;
+        let parts = self.parts(meta.num)?;
+        let instant = self.keyspace.instant();
+        let (log, idx) = (
+            parts.log.snapshot_at(instant),
+            parts.idx.snapshot_at(instant),
+        );
+        let start = match opts.since {
+            None => 0,
+            Some(s) => match s.checked_add(1) {
+                Some(x) => x,
+                None => return Ok(ReadIter::empty(idx, opts)),
+            },
+        };
+        let log: KvIter = Box::new(log.range(start.to_be_bytes()..));
+        Ok(ReadIter {
+            log,
+            idx,
+            opts,
+            returned: 0,
+            done: false,
+        })
+    }
+
+    /// The latest version of `entity_id` (deleted or not), or `None`.
+    pub fn get(&self, id: &str, entity_id: &str) -> Result<Option<Value>, StoreError> {
+        let Some(meta) = self.load_meta(id)? else {
+            return Ok(None);
+        };
+        let parts = self.parts(meta.num)?;
+        let instant = self.keyspace.instant();
+        let (log, idx) = (
+            parts.log.snapshot_at(instant),
+            parts.idx.snapshot_at(instant),
+        );
+        let Some(rec) = idx.get(entity_id.as_bytes())? else {
+            return Ok(None);
+        };
+        let rec = IdxRecord::decode(&rec)?;
+        let bytes = log.get(rec.offset.to_be_bytes())?.ok_or_else(|| {
+            StoreError::corrupt(
+                "index",
+                format!("{entity_id:?} points to missing offset {}", rec.offset),
+            )
+        })?;
+        codec::decode_entity(rec.offset, &bytes).map(Some)
+    }
+
+    /// Offset of the newest version, `None` if empty or missing.
+    pub fn last_offset(&self, id: &str) -> Result<Option<u64>, StoreError> {
+        Ok(self
+            .load_meta(id)?
+            .and_then(|m| m.next_offset.checked_sub(1)))
+    }
+}

@@ -1,0 +1,471 @@
+//! The dataset writer: stages versions (change detection, tombstones, `_filtered`), then
+//! commits them with the dataset meta, the seen bitset and the pipe state in one atomic
+//! batch. Full runs end with deletion tracking.
+
+use std::collections::HashMap;
+
+use pumphouse_value::hash::entity_hash_with;
+use pumphouse_value::{Map, Value};
+
+use crate::bitset::SeenSet;
+use crate::codec::{self, DatasetMeta, IdxRecord};
+use crate::dataset::{check_dataset_id, run_state_value, Parts};
+use crate::lock::DatasetLock;
+use crate::{PipeState, Store, StoreError};
+
+/// Counts of a write or commit. `deleted` counts the tombstones among `written`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WriteStats {
+    /// New versions appended (tombstones included).
+    pub written: u64,
+    /// Entities that matched the latest version (or were `_filtered` with nothing to delete).
+    pub unchanged: u64,
+    /// Tombstones appended (a subset of `written`).
+    pub deleted: u64,
+}
+
+impl WriteStats {
+    fn add(&mut self, o: WriteStats) {
+        self.written += o.written;
+        self.unchanged += o.unchanged;
+        self.deleted += o.deleted;
+    }
+}
+
+/// State of a full run in progress.
+struct FullRun {
+    seen: SeenSet,
+    /// True until the first commit of a run that started fresh.
+    fresh: bool,
+    /// Chunk keys of an earlier run to remove at the first commit.
+    stale: Vec<fjall::Slice>,
+    /// Pipe of an earlier abandoned run whose marker must go.
+    stale_pipe: Option<String>,
+}
+
+/// Writes one dataset. Holds the dataset's lock until dropped. Dropping without `commit`
+/// discards the staged versions.
+pub struct Writer<'s> {
+    store: &'s Store,
+    lock: DatasetLock<'s>,
+    pipe: String,
+    parts: Parts,
+    /// Committed meta plus what is staged.
+    meta: DatasetMeta,
+    exists: bool,
+    batch: Option<fjall::Batch>,
+    staged_idx: HashMap<String, IdxRecord>,
+    staged: WriteStats,
+    full: Option<FullRun>,
+    resumed: bool,
+    mark_deletion_tracked: bool,
+    failed: bool,
+    buf: Vec<u8>,
+}
+
+impl Store {
+    /// A writer for `dataset`, on behalf of `pipe`. Fails with `Locked` if another writer has
+    /// the dataset.
+    ///
+    /// * `full_run = true` starts a new full run: the seen bitset starts empty (an earlier
+    ///   interrupted run is discarded at the first commit).
+    /// * `full_run = false` resumes the interrupted full run of this pipe on this dataset if
+    ///   one was committed (its bitset is loaded; `is_full_run()` then says true and the
+    ///   caller must end with `finish_full_run`), otherwise it is an incremental run.
+    pub fn writer(
+        &self,
+        dataset: &str,
+        pipe: &str,
+        full_run: bool,
+    ) -> Result<Writer<'_>, StoreError> {
+        check_dataset_id(dataset)?;
+        let lock = self.lock_dataset(dataset)?;
+        let (meta, exists) = match self.load_meta(dataset)? {
+            Some(m) => (m, true),
+            None => (
+                DatasetMeta {
+                    num: self.alloc_num(),
+                    ..DatasetMeta::default()
+                },
+                false,
+            ),
+        };
+        let parts = self.parts(meta.num)?;
+        let run_pipe = if exists {
+            self.run_pipe(meta.num)?
+        } else {
+            None
+        };
+        let mut resumed = false;
+        let full = if full_run {
+            let stale = if exists {
+                self.run_keys(meta.num)?
+                    .into_iter()
+                    .filter(|k| k.len() == 12)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            Some(FullRun {
+                seen: SeenSet::default(),
+                fresh: true,
+                stale,
+                stale_pipe: run_pipe.filter(|p| p != pipe),
+            })
+        } else if run_pipe.as_deref() == Some(pipe) {
+            let mut seen = SeenSet::default();
+            for kv in self.runs.prefix(codec::run_key(meta.num)) {
+                let (k, v) = kv?;
+                if k.len() == 12 {
+                    seen.load_chunk(u32::from_be_bytes([k[8], k[9], k[10], k[11]]), &v);
+                }
+            }
+            resumed = true;
+            Some(FullRun {
+                seen,
+                fresh: false,
+                stale: Vec::new(),
+                stale_pipe: None,
+            })
+        } else {
+            None
+        };
+        Ok(Writer {
+            store: self,
+            lock,
+            pipe: pipe.to_owned(),
+            parts,
+            meta,
+            exists,
+            batch: None,
+            staged_idx: HashMap::new(),
+            staged: WriteStats::default(),
+            full,
+            resumed,
+            mark_deletion_tracked: false,
+            failed: false,
+            buf: Vec::with_capacity(1024),
+        })
+    }
+
+    /// Appends one entry to the execution log dataset `system:pump:<pipe>` and commits it.
+    pub fn append_log(&self, pipe: &str, entity: Value) -> Result<WriteStats, StoreError> {
+        let mut w = self.writer(&format!("system:pump:{pipe}"), pipe, false)?;
+        w.write(vec![entity])?;
+        w.commit_data()
+    }
+}
+
+impl<'s> Writer<'s> {
+    pub fn dataset(&self) -> &str {
+        &self.lock.id
+    }
+
+    /// Whether this writer is in a full run (started or resumed).
+    pub fn is_full_run(&self) -> bool {
+        self.full.is_some()
+    }
+
+    /// Whether this writer resumed an interrupted full run.
+    pub fn resumed(&self) -> bool {
+        self.resumed
+    }
+
+    /// Adds `"$deletion_tracked": true` to deletion-tracking tombstones.
+    pub fn set_mark_deletion_tracked(&mut self, on: bool) {
+        self.mark_deletion_tracked = on;
+    }
+
+    /// Counts of what is staged and not yet committed.
+    pub fn staged(&self) -> WriteStats {
+        self.staged
+    }
+
+    fn check(&self) -> Result<(), StoreError> {
+        if self.failed {
+            return Err(StoreError::WriterFailed(self.lock.id.clone()));
+        }
+        Ok(())
+    }
+
+    fn latest(&self, id: &str) -> Result<Option<IdxRecord>, StoreError> {
+        if let Some(r) = self.staged_idx.get(id) {
+            return Ok(Some(*r));
+        }
+        self.parts
+            .idx
+            .get(id.as_bytes())?
+            .map(|b| IdxRecord::decode(&b))
+            .transpose()
+    }
+
+    /// Stages entities in order; not visible or durable until `commit`. Root `_` keys other
+    /// than `_id`/`_deleted` are dropped; an unchanged entity is a no-op; `_filtered: true`
+    /// becomes a tombstone if the `_id` is live. Every entity must be a dict with a string
+    /// `_id`; otherwise nothing of the batch is staged.
+    pub fn write(&mut self, entities: Vec<Value>) -> Result<WriteStats, StoreError> {
+        self.check()?;
+        for (index, e) in entities.iter().enumerate() {
+            let reason = match e {
+                Value::Dict(m) => match m.get("_id") {
+                    Some(Value::String(_)) => continue,
+                    Some(other) => format!("_id is a {}, not a string", other.type_name()),
+                    None => "no _id".to_owned(),
+                },
+                other => format!("a {} is not an entity", other.type_name()),
+            };
+            return Err(StoreError::InvalidEntity { index, reason });
+        }
+        let mut stats = WriteStats::default();
+        for e in entities {
+            if let Value::Dict(m) = e {
+                if let Err(err) = self.write_one(m, &mut stats) {
+                    self.failed = true;
+                    return Err(err);
+                }
+            }
+        }
+        self.staged.add(stats);
+        Ok(stats)
+    }
+
+    fn write_one(&mut self, mut m: Map, stats: &mut WriteStats) -> Result<(), StoreError> {
+        let id = match m.get("_id") {
+            Some(Value::String(s)) => s.clone(),
+            _ => return Ok(()),
+        };
+        let filtered = matches!(m.get("_filtered"), Some(Value::Bool(true)));
+        let prev = self.latest(&id)?;
+        if filtered {
+            if !prev.is_some_and(|p| !p.deleted) {
+                stats.unchanged += 1;
+                return Ok(());
+            }
+            m.insert("_deleted".into(), Value::Bool(true));
+        }
+        let deleted = matches!(m.get("_deleted"), Some(Value::Bool(true)));
+        let dict = Value::Dict(m);
+        let hash = entity_hash_with(&dict, &mut self.buf);
+        let Value::Dict(m) = dict else { return Ok(()) };
+        if let Some(p) = prev.filter(|p| p.hash == hash && p.deleted == deleted) {
+            stats.unchanged += 1;
+            self.mark_seen(p.dense);
+            return Ok(());
+        }
+        let dense = self.append(&id, &m, deleted, hash, prev)?;
+        if !filtered {
+            self.mark_seen(dense);
+        }
+        stats.written += 1;
+        stats.deleted += deleted as u64;
+        Ok(())
+    }
+
+    fn mark_seen(&mut self, dense: u64) {
+        if let Some(f) = self.full.as_mut() {
+            f.seen.insert(dense);
+        }
+    }
+
+    /// Stages one version; returns its dense number.
+    fn append(
+        &mut self,
+        id: &str,
+        m: &Map,
+        deleted: bool,
+        hash: u128,
+        prev: Option<IdxRecord>,
+    ) -> Result<u64, StoreError> {
+        let offset = self.meta.next_offset;
+        let dense = match prev {
+            Some(p) => p.dense,
+            None => {
+                self.meta.next_dense += 1;
+                self.meta.next_dense - 1
+            }
+        };
+        self.buf.clear();
+        codec::encode_log(
+            &mut self.buf,
+            deleted,
+            self.store.opts.clock.now_micros(),
+            prev.map(|p| p.offset),
+            hash,
+            id,
+        );
+        codec::encode_body(&mut self.buf, m);
+        let batch = self
+            .batch
+            .get_or_insert_with(|| self.store.keyspace.batch());
+        batch.insert(&self.parts.log, offset.to_be_bytes(), self.buf.as_slice());
+        self.staged_idx.insert(
+            id.to_owned(),
+            IdxRecord {
+                offset,
+                dense,
+                hash,
+                deleted,
+            },
+        );
+        let was_live = prev.is_some_and(|p| !p.deleted);
+        match (was_live, deleted) {
+            (false, false) => self.meta.live += 1,
+            (true, true) => self.meta.live -= 1,
+            _ => {}
+        }
+        self.meta.next_offset += 1;
+        self.meta.versions += 1;
+        Ok(dense)
+    }
+
+    /// Commits everything staged together with the pipe's new state in one atomic batch,
+    /// durable (per `StoreOptions::persist`) when this returns. Returns what was committed.
+    pub fn commit(&mut self, pipe_state: &PipeState) -> Result<WriteStats, StoreError> {
+        self.commit_inner(Some(pipe_state), false)
+    }
+
+    /// As `commit`, leaving the pipe state alone (for the execution log and other writes
+    /// that are not a pipe run's output).
+    pub fn commit_data(&mut self) -> Result<WriteStats, StoreError> {
+        self.commit_inner(None, false)
+    }
+
+    fn commit_inner(
+        &mut self,
+        pipe_state: Option<&PipeState>,
+        end_run: bool,
+    ) -> Result<WriteStats, StoreError> {
+        self.check()?;
+        let store = self.store;
+        let mut batch = self.batch.take().unwrap_or_else(|| store.keyspace.batch());
+        for (id, rec) in self.staged_idx.drain() {
+            batch.insert(&self.parts.idx, id.into_bytes(), rec.encode());
+        }
+        batch.insert(
+            &store.meta,
+            codec::ds_key(&self.lock.id),
+            self.meta.encode(),
+        );
+        let num = self.meta.num;
+        if end_run {
+            // Everything of the run goes; nothing of the run is inserted in this batch.
+            if let Some(f) = &self.full {
+                if let Some(p) = &f.stale_pipe {
+                    batch.remove(&store.meta, codec::run_marker_key(p, num));
+                }
+            }
+            batch.remove(&store.meta, codec::run_marker_key(&self.pipe, num));
+            for k in store.run_keys(num)? {
+                batch.remove(&store.runs, k);
+            }
+        } else if let Some(f) = self.full.as_mut() {
+            let dirty = f.seen.take_dirty();
+            if f.fresh {
+                if let Some(p) = &f.stale_pipe {
+                    batch.remove(&store.meta, codec::run_marker_key(p, num));
+                }
+                for k in f
+                    .stale
+                    .iter()
+                    .filter(|k| !dirty.contains(&u32::from_be_bytes([k[8], k[9], k[10], k[11]])))
+                {
+                    batch.remove(&store.runs, k.clone());
+                }
+                batch.insert(
+                    &store.runs,
+                    codec::run_key(num),
+                    run_state_value(&self.pipe),
+                );
+                batch.insert(
+                    &store.meta,
+                    codec::run_marker_key(&self.pipe, num),
+                    self.lock.id.as_bytes(),
+                );
+            }
+            for c in dirty {
+                batch.insert(&store.runs, codec::chunk_key(num, c), f.seen.chunk_bytes(c));
+            }
+        }
+        if let Some(st) = pipe_state {
+            batch.insert(&store.meta, codec::pipe_key(&self.pipe), st.encode());
+        }
+        if let Err(e) = store.commit_batch(batch) {
+            self.failed = true;
+            return Err(e);
+        }
+        self.exists = true;
+        if let Some(f) = self.full.as_mut() {
+            f.fresh = false;
+            f.stale.clear();
+            f.stale_pipe = None;
+        }
+        Ok(std::mem::take(&mut self.staged))
+    }
+
+    /// Ends a full run: commits what is staged, then writes a tombstone (a copy of the latest
+    /// version with `_deleted: true`) for every live `_id` not seen during the run, in
+    /// commits of `StoreOptions::tombstone_batch`, and finally clears the run state, sets
+    /// populated if asked and saves `pipe_state`, in one last commit. A crash in between
+    /// is resumed by the next `writer(.., false)` + `finish_full_run`.
+    pub fn finish_full_run(
+        &mut self,
+        pipe_state: &PipeState,
+        set_populated: bool,
+    ) -> Result<WriteStats, StoreError> {
+        self.check()?;
+        if self.full.is_none() {
+            return Err(StoreError::NotFullRun(self.lock.id.clone()));
+        }
+        let mut total = self.commit(pipe_state)?;
+        let snapshot = self.parts.idx.snapshot();
+        let log = self.parts.log.snapshot();
+        for kv in snapshot.iter() {
+            let (k, v) = kv?;
+            let rec = IdxRecord::decode(&v)?;
+            if rec.deleted
+                || self
+                    .full
+                    .as_ref()
+                    .is_some_and(|f| f.seen.contains(rec.dense))
+            {
+                continue;
+            }
+            let id = std::str::from_utf8(&k)
+                .map_err(|_| StoreError::corrupt("index key", "not utf-8"))?;
+            let bytes = log.get(rec.offset.to_be_bytes())?.ok_or_else(|| {
+                StoreError::corrupt(
+                    "index",
+                    format!("{id:?} points to missing offset {}", rec.offset),
+                )
+            })?;
+            let h = codec::decode_header(&bytes)?;
+            let mut m = codec::decode_body(&h)?;
+            if self.mark_deletion_tracked {
+                m.insert("$deletion_tracked".into(), Value::Bool(true));
+            }
+            m.insert("_id".into(), Value::String(id.to_owned()));
+            m.insert("_deleted".into(), Value::Bool(true));
+            let dict = Value::Dict(m);
+            let hash = entity_hash_with(&dict, &mut self.buf);
+            let Value::Dict(m) = dict else { continue };
+            if let Err(e) = self.append(id, &m, true, hash, Some(rec)) {
+                self.failed = true;
+                return Err(e);
+            }
+            self.staged.written += 1;
+            self.staged.deleted += 1;
+            if self.staged.written as usize >= self.store.opts.tombstone_batch.max(1) {
+                total.add(self.commit_data()?);
+            }
+        }
+        if set_populated {
+            let batch = self
+                .batch
+                .get_or_insert_with(|| self.store.keyspace.batch());
+            batch.insert(&self.store.meta, codec::pop_key(&self.lock.id), vec![1u8]);
+        }
+        total.add(self.commit_inner(Some(pipe_state), true)?);
+        self.full = None;
+        Ok(total)
+    }
+}
