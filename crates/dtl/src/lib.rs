@@ -1,0 +1,197 @@
+//! Sesam's Data Transformation Language (DTL): `compile` a pipe's rules once into a
+//! `Program`, then `Program::transform` each source entity into its target entity.
+//!
+//! Pure computation: no I/O, no tokio. Other datasets are reached only through `Lookup`.
+
+mod ast;
+mod compile;
+mod error;
+mod eval;
+mod functions;
+mod ns;
+mod path;
+mod transforms;
+mod wildcard;
+
+use std::cell::RefCell;
+
+use pumphouse_value::{Map, Value};
+
+pub use error::{CompileError, EvalError, EvalErrorKind};
+
+use ast::Transform;
+use eval::Env;
+use transforms::Flow;
+
+/// Settings of a DTL transform and its pipe.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Pipe `namespaced_identifiers`: `add`, `copy`, `rename`, `path` … become namespace-aware.
+    pub namespaced_identifiers: bool,
+    /// Namespace put in front of `_id` values (`namespaces.identity`).
+    pub identity_namespace: String,
+    /// Namespace put in front of plain property names (`namespaces.property`).
+    pub property_namespace: String,
+    /// Fail when the target has no string `_id` (default true); when false such targets are dropped.
+    pub id_required: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            namespaced_identifiers: false,
+            identity_namespace: String::new(),
+            property_namespace: String::new(),
+            id_required: true,
+        }
+    }
+}
+
+/// Read access to other datasets, for `lookup-entity`.
+pub trait Lookup: Sync {
+    /// The entity with `_id` == `id` in `dataset`, if any.
+    fn get(&self, dataset: &str, id: &str) -> Option<Value>;
+}
+
+/// What a transform can see besides the source entity.
+#[derive(Clone, Copy, Default)]
+pub struct EvalContext<'a> {
+    /// The previous version of the source entity, for `is-changed`.
+    pub previous: Option<&'a Value>,
+    pub lookup: Option<&'a dyn Lookup>,
+    /// `_B`: request parameters (HTTP endpoint sinks).
+    pub params: Option<&'a Value>,
+}
+
+impl EvalContext<'_> {
+    pub fn empty() -> EvalContext<'static> {
+        EvalContext::default()
+    }
+}
+
+/// The result of transforming one entity.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Output {
+    /// The target entity; `None` when discarded, filtered, or dropped for lack of `_id`.
+    pub target: Option<Value>,
+    /// `filter` stopped it: a dataset sink should get `{_id, _filtered: true}`.
+    pub filtered: bool,
+    /// Entities emitted by `create`, in order.
+    pub created: Vec<Value>,
+}
+
+/// A compiled rule set. Immutable, `Send + Sync`, reusable across entities and threads.
+#[derive(Debug)]
+pub struct Program {
+    rules: Vec<Vec<Transform>>,
+    rule_names: Vec<String>,
+    default: usize,
+    opts: Options,
+}
+
+/// Compiles a rules object (`{"default": [...], "other": [...]}`).
+pub fn compile(rules: &serde_json::Value, opts: &Options) -> Result<Program, Vec<CompileError>> {
+    let Some(obj) = rules.as_object() else {
+        return Err(vec![CompileError {
+            path: String::new(),
+            message: "rules must be a JSON object mapping rule names to lists of transforms".into(),
+            hint: Some("e.g. {\"default\": [[\"copy\", \"*\"]]}".into()),
+        }]);
+    };
+    let mut c = compile::Compiler {
+        opts,
+        rule_names: obj.keys().cloned().collect(),
+        errors: Vec::new(),
+    };
+    let mut compiled = Vec::with_capacity(obj.len());
+    for (name, body) in obj {
+        compiled.push(c.rule(body, name));
+    }
+    let default = c.rule_names.iter().position(|n| n == "default");
+    if default.is_none() {
+        let hint =
+            compile::suggest("default", c.rule_names.iter().map(|s| s.as_str())).or_else(|| {
+                Some("add a \"default\" rule: it is the entry point run on every entity".into())
+            });
+        c.errors.push(CompileError {
+            path: String::new(),
+            message: "the rules have no `default` rule".into(),
+            hint,
+        });
+    }
+    let _ = c.opts;
+    if !c.errors.is_empty() {
+        return Err(c.errors);
+    }
+    Ok(Program {
+        rules: compiled,
+        rule_names: c.rule_names,
+        default: default.unwrap_or(0),
+        opts: opts.clone(),
+    })
+}
+
+impl Program {
+    /// Runs the `default` rule on one source entity.
+    pub fn transform(&self, source: &Value, ctx: &EvalContext) -> Result<Output, EvalError> {
+        let env = Env {
+            program: self,
+            ctx,
+            created: RefCell::new(Vec::new()),
+        };
+        let cap = source.as_dict().map_or(0, |m| m.len());
+        let mut target = Value::Dict(Map::with_capacity(cap));
+        let flow =
+            transforms::run_rule(&env, &self.rules[self.default], source, &mut target, None)?;
+        let created = env.created.into_inner();
+        match flow {
+            Flow::Filtered => {
+                return Ok(Output {
+                    target: None,
+                    filtered: true,
+                    created,
+                })
+            }
+            Flow::Discarded => {
+                return Ok(Output {
+                    target: None,
+                    filtered: false,
+                    created,
+                })
+            }
+            Flow::Continue => {}
+        }
+        if !matches!(target.get("_id"), Some(Value::String(_))) {
+            if self.opts.id_required {
+                let got = target.get("_id").map_or("no `_id`", |v| v.type_name());
+                return Err(EvalError::new(
+                    EvalErrorKind::IdRequired,
+                    format!("the target entity has no string `_id` (found: {got}); add [\"copy\", \"_id\"] or [\"add\", \"_id\", …] to the default rule, or set id_required to false"),
+                ));
+            }
+            return Ok(Output {
+                target: None,
+                filtered: false,
+                created,
+            });
+        }
+        Ok(Output {
+            target: Some(target),
+            filtered: false,
+            created,
+        })
+    }
+
+    /// The names of the rules, in the order written.
+    pub fn rule_names(&self) -> &[String] {
+        &self.rule_names
+    }
+
+    pub(crate) fn rule(&self, i: usize) -> &[Transform] {
+        &self.rules[i]
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.opts
+    }
+}
