@@ -1,0 +1,78 @@
+//! `pumphouse datasets` and `pumphouse entities`: look into a store.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use pumphouse_store::{ReadOptions, Store};
+
+fn open(data: &Path) -> anyhow::Result<Store> {
+    if !data.is_dir() {
+        anyhow::bail!(
+            "no store at {} (run `pumphouse run --config DIR --data {}` first)",
+            data.display(),
+            data.display()
+        );
+    }
+    Store::open(data).with_context(|| format!("cannot open the store at {}", data.display()))
+}
+
+pub fn datasets(data: &Path) -> anyhow::Result<ExitCode> {
+    let store = open(data)?;
+    println!(
+        "{:<50} {:>10} {:>10} {:>10}",
+        "dataset", "entities", "versions", "populated"
+    );
+    for id in store.dataset_ids()? {
+        if let Some(i) = store.dataset_info(&id)? {
+            println!(
+                "{:<50} {:>10} {:>10} {:>10}",
+                i.id, i.live_count, i.version_count, i.populated
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn entities(
+    data: &Path,
+    dataset: &str,
+    since: Option<u64>,
+    limit: Option<usize>,
+    history: bool,
+) -> anyhow::Result<ExitCode> {
+    let store = open(data)?;
+    if !store.dataset_exists(dataset)? {
+        let ids = store.dataset_ids()?;
+        anyhow::bail!(
+            "no dataset {dataset:?} in {}; the datasets are: {}",
+            data.display(),
+            ids.join(", ")
+        );
+    }
+    let out = std::io::stdout();
+    let mut out = std::io::BufWriter::new(out.lock());
+    out.write_all(b"[")?;
+    let mut buf = String::new();
+    for (i, e) in store
+        .read(
+            dataset,
+            ReadOptions {
+                since,
+                limit,
+                history,
+                deleted: true,
+            },
+        )?
+        .enumerate()
+    {
+        buf.clear();
+        buf.push_str(if i == 0 { "\n" } else { ",\n" });
+        pumphouse_value::transit::write(&mut buf, &e?, pumphouse_value::transit::Mode::Transit);
+        out.write_all(buf.as_bytes())?;
+    }
+    out.write_all(b"\n]\n")?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}

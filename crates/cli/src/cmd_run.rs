@@ -1,0 +1,158 @@
+//! `pumphouse run` and `pumphouse validate`.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use pumphouse_core::project::LoadOptions;
+use pumphouse_core::{Diagnostic, Project};
+use pumphouse_runtime::{run_all, RunAllOptions};
+use pumphouse_store::Store;
+
+/// Loads a project, printing warnings; on errors prints them all and returns `None`.
+pub fn load_project(
+    config: &Path,
+    env: Option<PathBuf>,
+    known: HashSet<String>,
+) -> Option<Project> {
+    let opts = LoadOptions {
+        env_file: env,
+        known_datasets: known,
+    };
+    match pumphouse_core::load(config, &opts) {
+        Ok(p) => {
+            for w in &p.warnings {
+                eprintln!("{w}");
+            }
+            Some(p)
+        }
+        Err(diags) => {
+            let n = diags.iter().filter(|d| d.is_error()).count();
+            for d in &diags {
+                eprintln!("{d}");
+            }
+            eprintln!(
+                "{n} error(s) in {}; nothing was run or changed",
+                config.display()
+            );
+            None
+        }
+    }
+}
+
+pub fn validate(config: &Path, env: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let Some(p) = load_project(config, env, HashSet::new()) else {
+        return Ok(ExitCode::from(1));
+    };
+    for pipe in &p.pipes {
+        if let Some(why) = &pipe.not_runnable {
+            println!(
+                "pipe {:?}: valid, not runnable in this version: {why}",
+                pipe.id
+            );
+        }
+    }
+    println!(
+        "{}: {} pipes, {} systems, {} warning(s), no errors",
+        config.display(),
+        p.pipes.len(),
+        p.systems.len(),
+        p.warnings.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints a line at most every few seconds while a long run goes on.
+pub fn progress_printer() -> impl Fn(&str, u64) + Sync {
+    let last = Mutex::new((Instant::now(), String::new(), 0u64, Instant::now()));
+    move |pipe: &str, n: u64| {
+        let Ok(mut g) = last.lock() else { return };
+        if g.1 != pipe {
+            *g = (Instant::now(), pipe.to_string(), 0, Instant::now());
+        }
+        if g.0.elapsed() >= Duration::from_secs(3) {
+            let rate = n as f64 / g.3.elapsed().as_secs_f64().max(1e-9);
+            eprintln!("  {pipe}: {n} entities processed ({rate:.0}/s)");
+            g.0 = Instant::now();
+        }
+    }
+}
+
+pub fn run(
+    config: &Path,
+    data: &Path,
+    pipes: Vec<String>,
+    env: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let store = Arc::new(
+        Store::open(data)
+            .with_context(|| format!("cannot open the store at {}", data.display()))?,
+    );
+    let known: HashSet<String> = store.dataset_ids()?.into_iter().collect();
+    let Some(project) = load_project(config, env, known) else {
+        return Ok(ExitCode::from(1));
+    };
+    for id in &pipes {
+        if project.pipe(id).is_none() {
+            anyhow::bail!(
+                "no pipe {id:?} in {}; the pipes are: {}",
+                config.display(),
+                project
+                    .pipes
+                    .iter()
+                    .map(|p| p.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    }
+    let progress = progress_printer();
+    let res = run_all(&store, &project, &RunAllOptions { pipes }, &progress);
+    let (sums, failure) = match res {
+        Ok(s) => (s, None),
+        Err((s, pipe, e)) => (s, Some((pipe, e))),
+    };
+    println!(
+        "{:<40} {:>10} {:>10} {:>12} {:>9}",
+        "pipe", "processed", "changed", "last-seen", "seconds"
+    );
+    for s in &sums {
+        if let Some(why) = &s.skipped {
+            println!("{:<40} skipped: {why}", s.pipe);
+            continue;
+        }
+        let ls = match &s.last_seen {
+            pumphouse_value::Value::Null => "-".to_string(),
+            v => pumphouse_value::transit::to_string(v)
+                .trim_matches('"')
+                .to_string(),
+        };
+        println!(
+            "{:<40} {:>10} {:>10} {:>12} {:>9.3}",
+            s.pipe, s.processed, s.changed, ls, s.seconds
+        );
+    }
+    if let Some((pipe, e)) = failure {
+        eprintln!("error: pipe {pipe:?} failed: {}", e.message);
+        for c in &e.causes {
+            eprintln!("  caused by: {c}");
+        }
+        eprintln!(
+            "  its dataset and last-seen stay at the last commit; fix the cause and run again"
+        );
+        return Ok(ExitCode::from(1));
+    }
+    println!("data in {}", data.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints diagnostics (used by tests of other commands).
+#[allow(dead_code)]
+pub fn print_diags(d: &[Diagnostic]) {
+    for x in d {
+        eprintln!("{x}");
+    }
+}

@@ -1,0 +1,122 @@
+//! The `pumphouse` command line: run, validate, test, update, dtl, datasets, entities.
+//! Library crates do the work; this file parses arguments, prints results and turns errors
+//! into one clear message and a non-zero exit.
+
+mod cmd_data;
+mod cmd_dtl;
+mod cmd_run;
+mod cmd_test;
+mod expected;
+mod pyjson;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "pumphouse",
+    version,
+    about = "An integration hub that runs Sesam configurations: pipes, datasets, DTL."
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run pipes once, in dependency order, until nothing changes; print a summary per pipe.
+    Run {
+        /// A sesam-py project folder or a JSON file holding the config array.
+        #[arg(long)]
+        config: PathBuf,
+        /// The store folder (created if missing).
+        #[arg(long, default_value = "pumphouse-data")]
+        data: PathBuf,
+        /// Run only this pipe (repeatable).
+        #[arg(long = "pipe")]
+        pipes: Vec<String>,
+        /// The env file for $ENV(...) (default: test-env.json in the project folder).
+        #[arg(long)]
+        env: Option<PathBuf>,
+    },
+    /// Check a configuration and report every problem at once.
+    Validate {
+        config: PathBuf,
+        #[arg(long)]
+        env: Option<PathBuf>,
+    },
+    /// Run the project in a temporary store and compare output pipes with expected/ (sesam-py test).
+    Test {
+        dir: PathBuf,
+        #[arg(long)]
+        env: Option<PathBuf>,
+    },
+    /// Run the project in a temporary store and write expected/ from the output (sesam-py update).
+    Update {
+        dir: PathBuf,
+        #[arg(long)]
+        env: Option<PathBuf>,
+    },
+    /// Evaluate DTL rules on entities and print the results as JSON.
+    Dtl {
+        /// A file with the rules object ({"default": [...]}) or a DTL transform.
+        #[arg(long)]
+        rules: PathBuf,
+        /// A file with one entity or a JSON array of entities.
+        #[arg(long)]
+        input: PathBuf,
+    },
+    /// List the datasets of a store.
+    Datasets {
+        #[arg(long, default_value = "pumphouse-data")]
+        data: PathBuf,
+    },
+    /// Print a dataset's entities as the JSON pull body (transit-encoded, deleted included).
+    Entities {
+        #[arg(long, default_value = "pumphouse-data")]
+        data: PathBuf,
+        dataset: String,
+        /// Only versions with an offset greater than this.
+        #[arg(long)]
+        since: Option<u64>,
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Every version, not only the latest of each _id.
+        #[arg(long)]
+        history: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let res = match cli.cmd {
+        Cmd::Run {
+            config,
+            data,
+            pipes,
+            env,
+        } => cmd_run::run(&config, &data, pipes, env),
+        Cmd::Validate { config, env } => cmd_run::validate(&config, env),
+        Cmd::Test { dir, env } => cmd_test::test(&dir, env, false),
+        Cmd::Update { dir, env } => cmd_test::test(&dir, env, true),
+        Cmd::Dtl { rules, input } => cmd_dtl::dtl(&rules, &input),
+        Cmd::Datasets { data } => cmd_data::datasets(&data),
+        Cmd::Entities {
+            data,
+            dataset,
+            since,
+            limit,
+            history,
+        } => cmd_data::entities(&data, &dataset, since, limit, history),
+    };
+    match res {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! Dataset sink: stages versions in a store writer; `commit` makes them durable together with
+//! the pipe state; `finish` deletion-tracks after a full run (a fresh one, or one the store
+//! resumes after a crash) and sets the populated flag.
+
+use pumphouse_store::{PipeState, Store, Writer};
+use pumphouse_value::Value;
+
+use crate::{ConnectorError, Sink, SinkStats};
+
+pub struct DatasetSink<'s> {
+    store: &'s Store,
+    writer: Writer<'s>,
+}
+
+impl<'s> DatasetSink<'s> {
+    pub fn open(
+        store: &'s Store,
+        dataset: &str,
+        pipe: &str,
+        full_run: bool,
+    ) -> Result<Self, ConnectorError> {
+        Ok(DatasetSink {
+            store,
+            writer: store.writer(dataset, pipe, full_run)?,
+        })
+    }
+}
+
+fn stats(s: pumphouse_store::WriteStats) -> SinkStats {
+    SinkStats {
+        changed: s.written,
+        unchanged: s.unchanged,
+        deleted: s.deleted,
+    }
+}
+
+impl Sink for DatasetSink<'_> {
+    fn write(&mut self, entities: Vec<Value>) -> Result<SinkStats, ConnectorError> {
+        Ok(stats(self.writer.write(entities)?))
+    }
+    fn commit(&mut self, state: &PipeState) -> Result<SinkStats, ConnectorError> {
+        Ok(stats(self.writer.commit(state)?))
+    }
+    fn finish(&mut self, state: &PipeState, populated: bool) -> Result<SinkStats, ConnectorError> {
+        if self.writer.is_full_run() {
+            return Ok(stats(self.writer.finish_full_run(state, populated)?));
+        }
+        let s = stats(self.writer.commit(state)?);
+        if populated {
+            self.store.set_populated(self.writer.dataset(), true)?;
+        }
+        Ok(s)
+    }
+    fn is_full_run(&self) -> bool {
+        self.writer.is_full_run()
+    }
+}

@@ -1,0 +1,16 @@
+//! pumphouse configuration: loads a Sesam project (a sesam-py folder or one JSON file),
+//! substitutes `$ENV(...)` and `$conditional_properties`, and validates it into the pipe
+//! model the runtime executes. Every problem becomes a `Diagnostic` with file, line, JSON
+//! path and hint; all of them are reported at once.
+
+pub mod diag;
+pub mod env;
+pub mod jsonpos;
+pub mod model;
+pub mod project;
+pub mod rawstream;
+pub mod validate;
+
+pub use diag::{Diagnostic, Severity};
+pub use model::{Pipe, Project, SinkSpec, SourceSpec, TransformSpec};
+pub use project::load;

@@ -1,0 +1,149 @@
+//! The validated pipe model the runtime executes: a project of pipes and systems, each pipe
+//! with its source, transforms and sink resolved (conditional components chosen, defaults
+//! applied, DTL compiled).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use pumphouse_value::Value;
+use serde_json::Value as Json;
+
+use crate::diag::Diagnostic;
+
+/// A loaded, validated configuration.
+#[derive(Debug)]
+pub struct Project {
+    /// The project folder, or the folder of the single config file.
+    pub root: PathBuf,
+    pub pipes: Vec<Pipe>,
+    pub systems: Vec<System>,
+    /// The `node` metadata entity, if any.
+    pub metadata: Option<Json>,
+    /// Warnings found while loading (unknown properties, components not runnable yet).
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Project {
+    pub fn pipe(&self, id: &str) -> Option<&Pipe> {
+        self.pipes.iter().find(|p| p.id == id)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct System {
+    pub id: String,
+    pub kind: String,
+    pub file: Option<PathBuf>,
+    pub config: Json,
+}
+
+/// One pipe, ready to run (unless `not_runnable` says why not).
+#[derive(Debug, Clone)]
+pub struct Pipe {
+    pub id: String,
+    pub file: Option<PathBuf>,
+    pub source: SourceSpec,
+    pub transforms: Vec<TransformSpec>,
+    pub sink: SinkSpec,
+    pub batch_size: usize,
+    pub namespaces: NamespaceSettings,
+    /// The pump section as written (scheduling is the node's business).
+    pub pump: Json,
+    /// Set when the pipe uses a component this version cannot run yet.
+    pub not_runnable: Option<String>,
+    /// The effective configuration ($ENV substituted, conditionals chosen).
+    pub config: Json,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NamespaceSettings {
+    pub namespaced_identifiers: bool,
+    pub identity: String,
+    pub property: String,
+    pub add_namespaces: bool,
+    pub remove_namespaces: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum SourceSpec {
+    /// Entities written in the config. Every run is a full run.
+    Embedded { entities: Arc<Vec<Value>> },
+    /// A large embedded array, streamed from the config file on every run.
+    EmbeddedFile {
+        file: PathBuf,
+        range: crate::jsonpos::RawRange,
+    },
+    /// Another pipe's dataset, read since the pipe's last-seen offset.
+    Dataset {
+        dataset: String,
+        include_previous_versions: bool,
+    },
+    /// Yields nothing.
+    Empty,
+    /// A source type Sesam has that this version does not run yet.
+    Unsupported { kind: String, config: Json },
+}
+
+impl SourceSpec {
+    /// The dataset this source reads, if any (used for dependency order).
+    pub fn dataset(&self) -> Option<&str> {
+        match self {
+            SourceSpec::Dataset { dataset, .. } => Some(dataset),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub enum TransformSpec {
+    Dtl {
+        program: Arc<pumphouse_dtl::Program>,
+        rules: Json,
+    },
+    Unsupported {
+        kind: String,
+    },
+}
+
+impl std::fmt::Debug for TransformSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TransformSpec::Dtl { .. } => f.write_str("Dtl"),
+            TransformSpec::Unsupported { kind } => write!(f, "Unsupported({kind})"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum SinkSpec {
+    Dataset {
+        dataset: String,
+        deletion_tracking: bool,
+        set_initial_offset: InitialOffset,
+    },
+    /// Discards everything (Sesam's `null` sink).
+    Null,
+    Unsupported {
+        kind: String,
+        config: Json,
+    },
+}
+
+impl SinkSpec {
+    pub fn dataset(&self) -> Option<&str> {
+        match self {
+            SinkSpec::Dataset { dataset, .. } => Some(dataset),
+            _ => None,
+        }
+    }
+}
+
+/// When the sink dataset gets its populated flag (sesam-spec 2.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InitialOffset {
+    IfSourcePopulated,
+    Never,
+    Always,
+    Initially,
+    Onload,
+}

@@ -1,0 +1,14 @@
+//! The pumphouse runtime: `runner` runs one pipe (source → transforms → sink) with crash-safe
+//! commits, `order` sorts pipes by their dataset dependencies, `run_all` runs a project until
+//! nothing changes, `execlog` writes the execution log (`system:pump:<pipe>`).
+
+pub mod execlog;
+pub mod namespaces;
+pub mod order;
+pub mod output;
+pub mod run_all;
+pub mod runner;
+pub mod transform;
+
+pub use run_all::{run_all, PipeSummary, RunAllOptions};
+pub use runner::{run_pipe, RunError, RunStats};

@@ -1,0 +1,207 @@
+//! Runs one pipe once. The source and the transforms run on one thread, the sink on the
+//! calling thread, joined by a small bounded channel, so two cores overlap DTL and storage.
+//!
+//! Crash safety: the sink commits every `COMMIT_EVERY` source entities; each commit makes the
+//! staged versions AND the pipe state (last-seen after the last committed batch) durable in
+//! one store transaction. A run that stops at any point (error or kill -9) leaves the previous
+//! commit in place; the next run continues from its last-seen. A full run that was interrupted
+//! is resumed as a full run by the store (its seen-set was committed with each batch), so
+//! deletion tracking stays correct.
+
+use std::sync::mpsc::sync_channel;
+use std::sync::Arc;
+use std::time::Instant;
+
+use pumphouse_connectors::{open_sink, open_source, supports_since, ConnectorError, SinkStats};
+use pumphouse_core::model::InitialOffset;
+use pumphouse_core::{Pipe, SinkSpec};
+use pumphouse_store::{Store, StoreError};
+use pumphouse_value::Value;
+
+/// Source entities per commit (Sesam's default checkpoint is 10000 entities).
+pub const COMMIT_EVERY: u64 = 10_000;
+
+/// Why a run failed: a message a person can act on, and the chain of causes.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct RunError {
+    pub message: String,
+    pub causes: Vec<String>,
+    /// The `_id` of the entity being processed, if any.
+    pub entity: Option<String>,
+}
+
+impl RunError {
+    pub fn config(msg: impl Into<String>) -> Self {
+        RunError {
+            message: msg.into(),
+            causes: vec![],
+            entity: None,
+        }
+    }
+    pub fn entity(e: &Value, msg: impl Into<String>) -> Self {
+        let id = match e.get("_id") {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(v) => Some(pumphouse_value::transit::to_string(v)),
+            None => None,
+        };
+        let mut message = msg.into();
+        if let Some(id) = &id {
+            message = format!("entity {id:?}: {message}");
+        }
+        RunError {
+            message,
+            causes: vec![],
+            entity: id,
+        }
+    }
+}
+
+impl From<StoreError> for RunError {
+    fn from(e: StoreError) -> Self {
+        RunError {
+            message: format!("store: {e}"),
+            causes: chain(&e),
+            entity: None,
+        }
+    }
+}
+
+impl From<ConnectorError> for RunError {
+    fn from(e: ConnectorError) -> Self {
+        RunError {
+            message: e.to_string(),
+            causes: chain(&e),
+            entity: None,
+        }
+    }
+}
+
+fn chain(e: &dyn std::error::Error) -> Vec<String> {
+    let mut v = vec![];
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        v.push(c.to_string());
+        cur = c.source();
+    }
+    v
+}
+
+/// What a run did.
+#[derive(Clone, Debug, Default)]
+pub struct RunStats {
+    /// Source entities read.
+    pub processed: u64,
+    /// New versions written (including tombstones).
+    pub changed: u64,
+    pub deleted: u64,
+    pub last_seen: Value,
+    pub full: bool,
+    pub seconds: f64,
+}
+
+/// Progress callback: (pipe id, source entities so far).
+pub type Progress<'a> = &'a (dyn Fn(&str, u64) + Sync);
+
+/// Runs `pipe` once against `store`.
+pub fn run_pipe(store: &Arc<Store>, pipe: &Pipe, progress: Progress) -> Result<RunStats, RunError> {
+    if let Some(why) = &pipe.not_runnable {
+        return Err(RunError::config(format!(
+            "pipe {:?} cannot run: {why}",
+            pipe.id
+        )));
+    }
+    let started = Instant::now();
+    let state = store.pipe_state(&pipe.id)?;
+    let since_ok = supports_since(&pipe.source);
+    let fresh_full = !since_ok || state.last_seen.is_null();
+    let since = if since_ok {
+        state.last_seen.clone()
+    } else {
+        Value::Null
+    };
+    let mut source = open_source(&pipe.source, store, &since)?;
+    let mut sink = open_sink(&pipe.sink, store, &pipe.id, fresh_full)?;
+    let full = fresh_full || sink.is_full_run();
+    if let SinkSpec::Dataset {
+        dataset,
+        set_initial_offset: InitialOffset::Initially | InitialOffset::Onload,
+        ..
+    } = &pipe.sink
+    {
+        store.set_populated(dataset, true)?;
+    }
+
+    let mut stats = RunStats {
+        full,
+        last_seen: since.clone(),
+        ..RunStats::default()
+    };
+    let mut st = state.clone();
+    let batch_size = pipe.batch_size;
+    let mut totals = SinkStats::default();
+    let populated = std::thread::scope(|scope| -> Result<bool, RunError> {
+        let (tx, rx) = sync_channel::<Result<(Vec<Value>, u64, Value), RunError>>(4);
+        let producer = scope.spawn(move || -> bool {
+            loop {
+                let msg = match source.next_batch(batch_size) {
+                    Ok(None) => return source.populated(),
+                    Ok(Some(b)) => {
+                        let n = b.entities.len() as u64;
+                        let mut out = Vec::with_capacity(b.entities.len());
+                        let mut res = Ok(());
+                        for e in b.entities {
+                            if let Err(err) = crate::transform::apply(pipe, e, &mut out) {
+                                res = Err(err);
+                                break;
+                            }
+                        }
+                        res.map(|_| (out, n, b.last_seen))
+                    }
+                    Err(e) => Err(e.into()),
+                };
+                let failed = msg.is_err();
+                if tx.send(msg).is_err() || failed {
+                    return false;
+                }
+            }
+        });
+        let mut pending = 0u64;
+        for msg in rx.iter() {
+            let (entities, n, last_seen) = msg?;
+            sink.write(entities)?;
+            stats.processed += n;
+            pending += n;
+            if !last_seen.is_null() {
+                stats.last_seen = last_seen;
+            }
+            if pending >= COMMIT_EVERY {
+                st.last_seen = stats.last_seen.clone();
+                totals.add(sink.commit(&st)?);
+                pending = 0;
+                progress(&pipe.id, stats.processed);
+            }
+        }
+        producer
+            .join()
+            .map_err(|_| RunError::config("the source thread panicked"))
+    })?;
+
+    // The source ended: the run succeeded.
+    st.last_seen = stats.last_seen.clone();
+    let set_populated = match &pipe.sink {
+        SinkSpec::Dataset {
+            set_initial_offset, ..
+        } => match set_initial_offset {
+            InitialOffset::IfSourcePopulated => populated,
+            InitialOffset::Always | InitialOffset::Initially | InitialOffset::Onload => true,
+            InitialOffset::Never => false,
+        },
+        _ => false,
+    };
+    totals.add(sink.finish(&st, set_populated)?);
+    stats.changed = totals.changed;
+    stats.deleted = totals.deleted;
+    stats.seconds = started.elapsed().as_secs_f64();
+    Ok(stats)
+}

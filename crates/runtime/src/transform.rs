@@ -1,0 +1,73 @@
+//! Applies a pipe's transform chain to one source entity: `add_namespaces` before the first
+//! transform, each DTL program in turn (targets, `create`d entities, `filter` markers), then
+//! `remove_namespaces`. A deleted source entity makes its target deleted too.
+
+use pumphouse_core::{Pipe, TransformSpec};
+use pumphouse_dtl::EvalContext;
+use pumphouse_value::Value;
+
+use crate::namespaces;
+use crate::runner::RunError;
+
+/// Runs the transforms of `pipe` on `entity`, appending the results to `out`.
+pub fn apply(pipe: &Pipe, entity: Value, out: &mut Vec<Value>) -> Result<(), RunError> {
+    let deleted = matches!(entity.get("_deleted"), Some(Value::Bool(true)));
+    let ns = &pipe.namespaces;
+    let entity = if ns.add_namespaces {
+        namespaces::add(entity, &ns.identity, &ns.property)
+    } else {
+        entity
+    };
+    let mut current = vec![entity];
+    for t in &pipe.transforms {
+        let TransformSpec::Dtl { program, .. } = t else {
+            return Err(RunError::config(
+                "transform type not supported by this version",
+            ));
+        };
+        let mut next = Vec::with_capacity(current.len());
+        for e in &current {
+            let ctx = EvalContext::default();
+            let res = program
+                .transform(e, &ctx)
+                .map_err(|err| RunError::entity(e, format!("DTL failed: {err}")))?;
+            if res.filtered {
+                let id = res
+                    .target
+                    .as_ref()
+                    .and_then(|t| t.get("_id"))
+                    .or_else(|| e.get("_id"))
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                let mut m = pumphouse_value::Map::new();
+                m.insert("_id".into(), id);
+                m.insert("_filtered".into(), Value::Bool(true));
+                next.push(Value::Dict(m));
+            } else if let Some(mut target) = res.target {
+                if deleted {
+                    if let Some(m) = target.as_dict_mut() {
+                        m.insert("_deleted".into(), Value::Bool(true));
+                    }
+                }
+                next.push(target);
+            }
+            next.extend(res.created);
+        }
+        current = next;
+    }
+    for e in current {
+        let e = if ns.remove_namespaces {
+            namespaces::remove(e)
+        } else {
+            e
+        };
+        match e.get("_id") {
+            Some(Value::String(_)) => out.push(e),
+            Some(other) => {
+                return Err(RunError::entity(&e, format!("the entity's _id must be a string, not {} {}", other.type_name(), pumphouse_value::transit::to_string(other))))
+            }
+            None => return Err(RunError::entity(&e, "the entity has no _id; add [\"copy\", \"_id\"] or [\"add\", \"_id\", ...] to the DTL")),
+        }
+    }
+    Ok(())
+}
