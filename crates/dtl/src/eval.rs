@@ -1,6 +1,7 @@
 //! Expression evaluation: the scope (`_S`, `_T`, `_`, `_P`, `_R`, `_B`) and the evaluator of
 //! compiled expressions, plus small helpers the function modules share.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 
 use pumphouse_value::{Map, Value};
@@ -60,6 +61,41 @@ impl<'a> Scope<'a> {
             Expr::Const(v) => Ok(v.clone()),
             Expr::Path(p) => Ok(self.eval_path(p)),
             Expr::Call(c) => (c.f)(c, self),
+        }
+    }
+
+    /// Evaluates an expression, borrowing constants and plain paths instead of cloning.
+    pub fn eval_cow<'e>(&self, e: &'e Expr) -> EvalResult<Cow<'e, Value>>
+    where
+        'a: 'e,
+    {
+        match e {
+            Expr::Const(v) => Ok(Cow::Borrowed(v)),
+            Expr::Path(p) => {
+                let ns = self.ns();
+                let base: &'a Value = match p.var {
+                    Var::S => self.s,
+                    Var::T => self.t,
+                    Var::Elem => match self.elem {
+                        Some(e) => e,
+                        None => return Ok(Cow::Owned(Value::Null)),
+                    },
+                    _ => return Ok(Cow::Owned(self.eval_path(p))),
+                };
+                Ok(path::walk_ref(base, &p.steps, ns))
+            }
+            Expr::Call(c) => Ok(Cow::Owned((c.f)(c, self)?)),
+        }
+    }
+
+    /// Argument `i` of a call, borrowed where possible.
+    pub fn arg_cow<'e>(&self, c: &'e Call, i: usize) -> EvalResult<Cow<'e, Value>>
+    where
+        'a: 'e,
+    {
+        match c.args.get(i) {
+            Some(e) => self.eval_cow(e),
+            None => Ok(Cow::Owned(Value::Null)),
         }
     }
 

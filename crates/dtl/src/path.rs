@@ -1,6 +1,8 @@
 //! Property paths: parsing `"_S.a.'b.c'.d"` into a variable and steps, and walking a value
 //! along steps, fanning out over lists (results are flattened one level, nulls dropped).
 
+use std::borrow::Cow;
+
 use pumphouse_value::Value;
 
 use crate::ast::{PathExpr, Var, Which};
@@ -113,6 +115,25 @@ pub fn walk(root: &Value, steps: &[String], ns: Option<&str>) -> Value {
         }
     }
     cur.clone()
+}
+
+/// Like `walk`, but borrows the value when no fan-out or namespace union is needed.
+pub fn walk_ref<'v>(root: &'v Value, steps: &[String], ns: Option<&str>) -> Cow<'v, Value> {
+    if ns.is_some() {
+        return Cow::Owned(walk(root, steps, ns));
+    }
+    let mut cur = root;
+    for (i, step) in steps.iter().enumerate() {
+        match cur {
+            Value::Dict(m) => match m.get(step.as_str()) {
+                Some(v) => cur = v,
+                None => return Cow::Owned(Value::Null),
+            },
+            Value::List(_) => return Cow::Owned(fan_out(cur, &steps[i..], ns)),
+            _ => return Cow::Owned(Value::Null),
+        }
+    }
+    Cow::Borrowed(cur)
 }
 
 fn fan_out(list: &Value, steps: &[String], ns: Option<&str>) -> Value {

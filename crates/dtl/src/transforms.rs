@@ -1,9 +1,11 @@
 //! Running transforms: each one reads `_S`/`_T` through a scope, then changes the target.
 //! `filter`/`discard` stop the rule; `create` emits entities right away.
 
+use std::borrow::Cow;
+
 use pumphouse_value::{Map, Value};
 
-use crate::ast::{Patterns, Transform};
+use crate::ast::{Expr, Patterns, Transform};
 use crate::error::{EvalError, EvalErrorKind, EvalResult};
 use crate::eval::{into_list, Env, Scope};
 use crate::functions::compare::lists_equal;
@@ -55,13 +57,15 @@ fn dict_mut(t: &mut Value) -> &mut Map {
     }
 }
 
-fn patterns(sc: &Scope, p: &Patterns) -> EvalResult<Vec<Wildcard>> {
+fn patterns<'p>(sc: &Scope, p: &'p Patterns) -> EvalResult<Cow<'p, [Wildcard]>> {
     match p {
-        Patterns::Const(w) => Ok(w.clone()),
-        Patterns::Dyn(e) => Ok(names(sc.eval(e)?)
-            .iter()
-            .map(|s| Wildcard::new(s))
-            .collect()),
+        Patterns::Const(w) => Ok(Cow::Borrowed(w)),
+        Patterns::Dyn(e) => Ok(Cow::Owned(
+            names(sc.eval(e)?)
+                .iter()
+                .map(|s| Wildcard::new(s))
+                .collect(),
+        )),
     }
 }
 
@@ -95,17 +99,24 @@ fn run_one<'a>(
             value,
             only_missing,
         } => {
-            let keys = names(sc.eval(prop)?);
             let v = sc.eval(value)?;
+            if let Expr::Const(Value::String(k)) = prop {
+                let key = ns::target_key(k, opts);
+                let m = dict_mut(target);
+                if !(*only_missing && m.contains_key(&key)) {
+                    let val = ns::target_value(&key, v, opts);
+                    m.insert(key, val);
+                }
+                return Ok(Flow::Continue);
+            }
+            let keys = names(sc.eval(prop)?);
             let m = dict_mut(target);
-            let n = keys.len();
-            for (i, k) in keys.into_iter().enumerate() {
+            for k in keys {
                 let key = ns::target_key(&k, opts);
                 if *only_missing && m.contains_key(&key) {
                     continue;
                 }
-                let val = if i + 1 == n { v.clone() } else { v.clone() };
-                let val = ns::target_value(&key, val, opts);
+                let val = ns::target_value(&key, v.clone(), opts);
                 m.insert(key, val);
             }
         }
@@ -129,7 +140,7 @@ fn run_one<'a>(
             let inc = patterns(&sc, include)?;
             let exc = match exclude {
                 Some(e) => patterns(&sc, e)?,
-                None => Vec::new(),
+                None => Cow::Borrowed(&[][..]),
             };
             let Some(src) = s.as_dict() else {
                 return Ok(Flow::Continue);

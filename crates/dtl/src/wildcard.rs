@@ -77,9 +77,40 @@ pub fn glob_str(pattern: &str, name: &str) -> bool {
     glob(&p, name)
 }
 
-/// Iterative glob with backtracking over the last `*`.
+/// Iterative glob with backtracking over the last `*` (byte-wise for ASCII names).
 fn glob(p: &[char], name: &str) -> bool {
+    if name.is_ascii() && p.iter().all(|c| c.is_ascii()) {
+        return glob_ascii(p, name.as_bytes());
+    }
     let s: Vec<char> = name.chars().collect();
+    glob_chars(p, &s)
+}
+
+fn glob_ascii(p: &[char], s: &[u8]) -> bool {
+    let (mut pi, mut si) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while si < s.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] as u32 == s[si] as u32) {
+            pi += 1;
+            si += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, si));
+            pi += 1;
+        } else if let Some((sp, ss)) = star {
+            pi = sp + 1;
+            si = ss + 1;
+            star = Some((sp, ss + 1));
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+fn glob_chars(p: &[char], s: &[char]) -> bool {
     let (mut pi, mut si) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
     while si < s.len() {

@@ -30,15 +30,21 @@ pub fn lists_equal(a: &Value, b: &Value) -> bool {
 }
 
 fn eq(c: &Call, sc: &Scope) -> EvalResult<Value> {
-    Ok(Value::Bool(lists_equal(&sc.arg(c, 0)?, &sc.arg(c, 1)?)))
+    Ok(Value::Bool(lists_equal(
+        &*sc.arg_cow(c, 0)?,
+        &*sc.arg_cow(c, 1)?,
+    )))
 }
 
 fn neq(c: &Call, sc: &Scope) -> EvalResult<Value> {
-    Ok(Value::Bool(!lists_equal(&sc.arg(c, 0)?, &sc.arg(c, 1)?)))
+    Ok(Value::Bool(!lists_equal(
+        &*sc.arg_cow(c, 0)?,
+        &*sc.arg_cow(c, 1)?,
+    )))
 }
 
 fn ordering(c: &Call, sc: &Scope) -> EvalResult<Option<Ordering>> {
-    let (a, b) = (sc.arg(c, 0)?, sc.arg(c, 1)?);
+    let (a, b) = (sc.arg_cow(c, 0)?, sc.arg_cow(c, 1)?);
     let (a, b) = (first_ref(&a), first_ref(&b));
     if a.is_null() || b.is_null() {
         return Ok(None);

@@ -75,7 +75,7 @@ fn flatten(c: &Call, sc: &Scope) -> EvalResult<Value> {
 }
 
 fn count(c: &Call, sc: &Scope) -> EvalResult<Value> {
-    Ok(Value::Int(sc.arg(c, 0)?.as_slice().len() as i64))
+    Ok(Value::Int(sc.arg_cow(c, 0)?.as_slice().len() as i64))
 }
 
 fn first(c: &Call, sc: &Scope) -> EvalResult<Value> {
@@ -297,11 +297,11 @@ fn map(c: &Call, sc: &Scope) -> EvalResult<Value> {
 }
 
 fn is_empty(c: &Call, sc: &Scope) -> EvalResult<Value> {
-    Ok(Value::Bool(sc.arg(c, 0)?.as_slice().is_empty()))
+    Ok(Value::Bool(sc.arg_cow(c, 0)?.as_slice().is_empty()))
 }
 
 fn is_not_empty(c: &Call, sc: &Scope) -> EvalResult<Value> {
-    Ok(Value::Bool(!sc.arg(c, 0)?.as_slice().is_empty()))
+    Ok(Value::Bool(!sc.arg_cow(c, 0)?.as_slice().is_empty()))
 }
 
 fn is_list(c: &Call, sc: &Scope) -> EvalResult<Value> {

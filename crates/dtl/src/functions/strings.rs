@@ -43,7 +43,7 @@ fn push_strings(out: &mut String, v: &Value) {
 fn concat(c: &Call, sc: &Scope) -> EvalResult<Value> {
     let mut out = String::new();
     for a in &c.args {
-        push_strings(&mut out, &sc.eval(a)?);
+        push_strings(&mut out, &*sc.eval_cow(a)?);
     }
     Ok(Value::String(out))
 }
