@@ -369,10 +369,11 @@ fn enumerate(c: &Call, sc: &Scope) -> EvalResult<Value> {
 fn tuples(c: &Call, sc: &Scope) -> EvalResult<Value> {
     let mut lists = Vec::new();
     for a in &c.args {
-        let l: Vec<Value> = into_list(sc.eval(a)?)
-            .into_iter()
-            .filter(|x| !x.is_null())
-            .collect();
+        let v = sc.eval(a)?;
+        if v.is_null() {
+            continue;
+        }
+        let l: Vec<Value> = into_list(v).into_iter().filter(|x| !x.is_null()).collect();
         lists.push(l);
     }
     if lists.is_empty() {
