@@ -40,6 +40,10 @@ pub struct StoreOptions {
     pub tombstone_batch: usize,
     /// Block cache size in bytes.
     pub cache_bytes: u64,
+    /// Memory for memtables across all datasets before writes wait for flushes.
+    pub write_buffer_bytes: u64,
+    /// Memtable size of each dataset's log partition (the index partition gets a quarter).
+    pub memtable_bytes: u32,
 }
 
 impl Default for StoreOptions {
@@ -49,6 +53,8 @@ impl Default for StoreOptions {
             clock: Arc::new(SystemClock),
             tombstone_batch: 10_000,
             cache_bytes: 64 << 20,
+            write_buffer_bytes: 256 << 20,
+            memtable_bytes: 64 << 20,
         }
     }
 }
@@ -75,7 +81,10 @@ impl Store {
 
     pub fn open_with(dir: &Path, opts: StoreOptions) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir)?;
-        let keyspace = Config::new(dir).cache_size(opts.cache_bytes).open()?;
+        let keyspace = Config::new(dir)
+            .cache_size(opts.cache_bytes)
+            .max_write_buffer_size(opts.write_buffer_bytes)
+            .open()?;
         let meta = keyspace.open_partition("meta", PartitionCreateOptions::default())?;
         let runs = keyspace.open_partition("runs", PartitionCreateOptions::default())?;
         let store = Store {

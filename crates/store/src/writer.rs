@@ -217,6 +217,7 @@ impl<'s> Writer<'s> {
             return Err(StoreError::InvalidEntity { index, reason });
         }
         let mut stats = WriteStats::default();
+        self.staged_idx.reserve(entities.len());
         for e in entities {
             if let Value::Dict(m) = e {
                 if let Err(err) = self.write_one(m, &mut stats) {
@@ -252,7 +253,7 @@ impl<'s> Writer<'s> {
             self.mark_seen(p.dense);
             return Ok(());
         }
-        let dense = self.append(&id, &m, deleted, hash, prev)?;
+        let dense = self.append(id, &m, deleted, hash, prev)?;
         if !filtered {
             self.mark_seen(dense);
         }
@@ -270,7 +271,7 @@ impl<'s> Writer<'s> {
     /// Stages one version; returns its dense number.
     fn append(
         &mut self,
-        id: &str,
+        id: String,
         m: &Map,
         deleted: bool,
         hash: u128,
@@ -291,15 +292,18 @@ impl<'s> Writer<'s> {
             self.store.opts.clock.now_micros(),
             prev.map(|p| p.offset),
             hash,
-            id,
+            &id,
         );
         codec::encode_body(&mut self.buf, m);
-        let batch = self
-            .batch
-            .get_or_insert_with(|| self.store.keyspace.batch());
+        let batch = self.batch.get_or_insert_with(|| {
+            fjall::Batch::with_capacity(
+                self.store.keyspace.clone(),
+                2 * self.staged_idx.capacity().max(1024),
+            )
+        });
         batch.insert(&self.parts.log, offset.to_be_bytes(), self.buf.as_slice());
         self.staged_idx.insert(
-            id.to_owned(),
+            id,
             IdxRecord {
                 offset,
                 dense,
@@ -448,7 +452,7 @@ impl<'s> Writer<'s> {
             let dict = Value::Dict(m);
             let hash = entity_hash_with(&dict, &mut self.buf);
             let Value::Dict(m) = dict else { continue };
-            if let Err(e) = self.append(id, &m, true, hash, Some(rec)) {
+            if let Err(e) = self.append(id.to_owned(), &m, true, hash, Some(rec)) {
                 self.failed = true;
                 return Err(e);
             }
