@@ -65,10 +65,15 @@ impl Store {
         Ok(Parts { log, idx })
     }
 
-    pub(crate) fn alloc_num(&self) -> u64 {
+    /// A new dataset number. Numbers are never reused (a deleted dataset's partition folders
+    /// may outlive it briefly), so the counter is persisted before the number is handed out.
+    pub(crate) fn alloc_num(&self) -> Result<u64, StoreError> {
         let mut n = mutex(&self.next_num);
+        let mut batch = self.keyspace.batch();
+        batch.insert(&self.meta, b"seq".as_slice(), (*n + 1).to_be_bytes());
+        self.commit_batch(batch)?;
         *n += 1;
-        *n - 1
+        Ok(*n - 1)
     }
 
     /// The pipe of the interrupted full run on dataset `num`, if any.
@@ -149,7 +154,7 @@ impl Store {
         let guard = self.lock_dataset(id).ok();
         if populated && guard.is_some() && self.load_meta(id)?.is_none() {
             let meta = DatasetMeta {
-                num: self.alloc_num(),
+                num: self.alloc_num()?,
                 ..DatasetMeta::default()
             };
             self.parts(meta.num)?;
@@ -240,7 +245,7 @@ impl Store {
 
     /// Deletes partitions and run state that no dataset record points to (left by a crash
     /// between creating a dataset's partitions and its first commit, or inside a delete).
-    /// Returns the highest dataset number in use.
+    /// Returns the next dataset number to hand out.
     pub(crate) fn cleanup_orphans(&self) -> Result<u64, StoreError> {
         let mut live = HashSet::new();
         for kv in self.meta.prefix(b"ds:") {
@@ -271,7 +276,11 @@ impl Store {
         if !batch.is_empty() {
             self.commit_batch(batch)?;
         }
-        Ok(live.into_iter().max().unwrap_or(0))
+        let seq = match self.meta.get(b"seq")? {
+            Some(b) => codec::be_u64(&b, "seq")?,
+            None => 1,
+        };
+        Ok(live.into_iter().max().map_or(seq, |m| seq.max(m + 1)))
     }
 }
 

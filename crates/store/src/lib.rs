@@ -95,8 +95,8 @@ impl Store {
             locks: Mutex::new(HashSet::new()),
             next_num: Mutex::new(1),
         };
-        let max = store.cleanup_orphans()?;
-        *lock::mutex(&store.next_num) = max + 1;
+        let next = store.cleanup_orphans()?;
+        *lock::mutex(&store.next_num) = next;
         Ok(store)
     }
 

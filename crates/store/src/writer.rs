@@ -84,7 +84,7 @@ impl Store {
             Some(m) => (m, true),
             None => (
                 DatasetMeta {
-                    num: self.alloc_num(),
+                    num: self.alloc_num()?,
                     ..DatasetMeta::default()
                 },
                 false,
