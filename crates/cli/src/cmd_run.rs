@@ -145,7 +145,10 @@ pub fn run(
         );
         return Ok(ExitCode::from(1));
     }
-    println!("data in {}", data.display());
+    match peak_memory_mb() {
+        Some(mb) => println!("data in {}; peak memory {mb:.0} MB", data.display()),
+        None => println!("data in {}", data.display()),
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -155,4 +158,12 @@ pub fn print_diags(d: &[Diagnostic]) {
     for x in d {
         eprintln!("{x}");
     }
+}
+
+/// Peak resident memory of this process (Linux `VmHWM`), in MB.
+pub fn peak_memory_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
 }
