@@ -299,7 +299,9 @@ mod tests {
             pipe: "p".into(),
             file: "p.json".into(),
             endpoint: "json".into(),
-            blacklist: vec!["secret".into(), "nested[].x".into()],
+            // List items keep their parent's path, so `nested.x` reaches into the list (and
+            // sesam-py's `nested[].x`, rewritten to `nested.*.x`, would not).
+            blacklist: vec!["secret".into(), "nested.x".into()],
             ignore: false,
             ignore_deletes: true,
             fields_to_sort_by: vec!["_id".into()],
