@@ -81,35 +81,7 @@ pub fn number(text: &str) -> String {
     float_repr(f)
 }
 
-/// Python's `repr(float)`: shortest round-trip digits; exponent form below 1e-4 and from 1e16.
-pub fn float_repr(f: f64) -> String {
-    if f.is_nan() {
-        return "NaN".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 {
-            "Infinity".into()
-        } else {
-            "-Infinity".into()
-        };
-    }
-    let sci = format!("{f:e}");
-    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    if (-4..16).contains(&exp) {
-        let s = format!("{f:?}");
-        if s.contains('e') {
-            return format!("{f}");
-        }
-        return s;
-    }
-    let mant = if mant.contains('.') {
-        mant.to_string()
-    } else {
-        mant.to_string()
-    };
-    format!("{mant}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs())
-}
+pub use pumphouse_value::pyfmt::py_float as float_repr;
 
 fn string(out: &mut String, s: &str, style: Style) {
     out.push('"');

@@ -59,7 +59,11 @@ fn enc(v: &Value, out: &mut Vec<u8>, sorted: bool) {
         }
         Value::Decimal(d) => {
             out.push(6);
-            let text = if sorted { d.normalized().to_string() } else { d.to_string() };
+            let text = if sorted {
+                d.normalized().to_string()
+            } else {
+                d.to_string()
+            };
             bytes(out, text.as_bytes());
         }
         Value::String(s) => {
@@ -147,7 +151,10 @@ pub fn decode(buf: &[u8]) -> Result<Value, ValueError> {
     let mut r = Reader { buf, pos: 0 };
     let v = r.value(0)?;
     if r.pos != buf.len() {
-        return Err(ValueError::Corrupt(format!("{} trailing bytes", buf.len() - r.pos)));
+        return Err(ValueError::Corrupt(format!(
+            "{} trailing bytes",
+            buf.len() - r.pos
+        )));
     }
     Ok(v)
 }
@@ -170,7 +177,10 @@ fn corrupt(what: &str) -> ValueError {
 
 impl<'a> Reader<'a> {
     fn byte(&mut self) -> Result<u8, ValueError> {
-        let b = *self.buf.get(self.pos).ok_or_else(|| corrupt("unexpected end"))?;
+        let b = *self
+            .buf
+            .get(self.pos)
+            .ok_or_else(|| corrupt("unexpected end"))?;
         self.pos += 1;
         Ok(b)
     }
@@ -192,7 +202,11 @@ impl<'a> Reader<'a> {
     }
 
     fn take(&mut self, n: usize) -> Result<&'a [u8], ValueError> {
-        let end = self.pos.checked_add(n).filter(|e| *e <= self.buf.len()).ok_or_else(|| corrupt("length past end"))?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|e| *e <= self.buf.len())
+            .ok_or_else(|| corrupt("length past end"))?;
         let s = &self.buf[self.pos..end];
         self.pos = end;
         Ok(s)
@@ -218,7 +232,9 @@ impl<'a> Reader<'a> {
             2 => Value::Bool(true),
             3 => Value::Int(unzigzag(self.varint()?)),
             4 => Value::from_bigint(BigInt::from_signed_bytes_le(self.slice()?)),
-            5 => Value::Float(f64::from_le_bytes(self.take(8)?.try_into().map_err(|_| corrupt("float"))?)),
+            5 => Value::Float(f64::from_le_bytes(
+                self.take(8)?.try_into().map_err(|_| corrupt("float"))?,
+            )),
             6 => {
                 let s = self.string()?;
                 Value::from_decimal(BigDecimal::from_str(&s).map_err(|_| corrupt("decimal"))?)
@@ -248,9 +264,14 @@ impl<'a> Reader<'a> {
                 if nanos >= 1_000_000_000 {
                     return Err(corrupt("nanos out of range"));
                 }
-                Value::DateTime(DateTime { secs, nanos: nanos as u32 })
+                Value::DateTime(DateTime {
+                    secs,
+                    nanos: nanos as u32,
+                })
             }
-            11 => Value::Date(Date { days: unzigzag(self.varint()?) as i32 }),
+            11 => Value::Date(Date {
+                days: unzigzag(self.varint()?) as i32,
+            }),
             12 => Value::Bytes(self.slice()?.to_vec()),
             13 => Value::Uuid(uuid::Uuid::from_slice(self.take(16)?).map_err(|_| corrupt("uuid"))?),
             14 => Value::Ni(self.string()?),

@@ -25,7 +25,10 @@ pub fn entity_hash_with(entity: &Value, buf: &mut Vec<u8>) -> u128 {
 
 fn encode_entity(m: &Map, buf: &mut Vec<u8>) {
     let deleted = matches!(m.get("_deleted"), Some(Value::Bool(true)));
-    let mut pairs: Vec<(&String, &Value)> = m.iter().filter(|(k, _)| !k.starts_with('_') || k.as_str() == "_id").collect();
+    let mut pairs: Vec<(&String, &Value)> = m
+        .iter()
+        .filter(|(k, _)| !k.starts_with('_') || k.as_str() == "_id")
+        .collect();
     pairs.sort_unstable_by(|a, b| a.0.cmp(b.0));
     buf.push(9);
     crate::bin::varint(buf, pairs.len() as u64 + 1);
@@ -54,7 +57,10 @@ mod tests {
 
     #[test]
     fn hash_ignores_key_order_and_generated_fields() {
-        assert_eq!(h(r#"{"_id":"a","x":1,"y":{"b":1,"a":2}}"#), h(r#"{"y":{"a":2,"b":1},"x":1,"_id":"a","_updated":7,"_ts":1,"_hash":"x"}"#));
+        assert_eq!(
+            h(r#"{"_id":"a","x":1,"y":{"b":1,"a":2}}"#),
+            h(r#"{"y":{"a":2,"b":1},"x":1,"_id":"a","_updated":7,"_ts":1,"_hash":"x"}"#)
+        );
         assert_eq!(h(r#"{"_id":"a","_deleted":false}"#), h(r#"{"_id":"a"}"#));
     }
 
@@ -66,7 +72,10 @@ mod tests {
         assert_ne!(base, h(r#"{"_id":"a","x":1,"_deleted":true}"#));
         assert_ne!(base, h(r#"{"_id":"a","x":"1"}"#));
         assert_ne!(base, h(r#"{"_id":"a","x":1.0}"#));
-        assert_ne!(h(r#"{"_id":"a","x":"~:a:b"}"#), h(r#"{"_id":"a","x":"~ra:b"}"#));
+        assert_ne!(
+            h(r#"{"_id":"a","x":"~:a:b"}"#),
+            h(r#"{"_id":"a","x":"~ra:b"}"#)
+        );
     }
 
     #[test]

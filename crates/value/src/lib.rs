@@ -7,6 +7,7 @@
 pub mod bin;
 pub mod hash;
 pub mod order;
+pub mod pyfmt;
 pub mod time;
 pub mod transit;
 
@@ -49,7 +50,11 @@ pub enum Value {
 #[derive(Debug, thiserror::Error)]
 pub enum ValueError {
     #[error("invalid {kind} value {text:?}: {reason}")]
-    BadTransit { kind: &'static str, text: String, reason: String },
+    BadTransit {
+        kind: &'static str,
+        text: String,
+        reason: String,
+    },
     #[error("corrupt stored value: {0}")]
     Corrupt(String),
     #[error("invalid JSON: {0}")]
@@ -130,7 +135,8 @@ impl Value {
 
     /// Sesam truthiness: `false`, `null` and `[]` are false, everything else is true.
     pub fn truthy(&self) -> bool {
-        !matches!(self, Value::Null | Value::Bool(false)) && !matches!(self, Value::List(l) if l.is_empty())
+        !matches!(self, Value::Null | Value::Bool(false))
+            && !matches!(self, Value::List(l) if l.is_empty())
     }
 
     /// The value as a list: a list is itself, null is empty, anything else is one element.

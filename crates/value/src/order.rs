@@ -42,8 +42,12 @@ fn cmp_numbers(a: &Value, b: &Value) -> Ordering {
     match (a, b) {
         (Value::Int(x), Value::Int(y)) => x.cmp(y),
         (Value::Float(x), Value::Float(y)) => x.total_cmp(y),
-        (Value::Int(x), Value::Float(y)) if x.unsigned_abs() < (1 << 53) => (*x as f64).total_cmp(y),
-        (Value::Float(x), Value::Int(y)) if y.unsigned_abs() < (1 << 53) => x.total_cmp(&(*y as f64)),
+        (Value::Int(x), Value::Float(y)) if x.unsigned_abs() < (1 << 53) => {
+            (*x as f64).total_cmp(y)
+        }
+        (Value::Float(x), Value::Int(y)) if y.unsigned_abs() < (1 << 53) => {
+            x.total_cmp(&(*y as f64))
+        }
         _ => match (to_bigdecimal(a), to_bigdecimal(b)) {
             (Some(x), Some(y)) => x.cmp(&y),
             // NaN and infinities: fall back to float order.
@@ -99,7 +103,10 @@ pub fn compare(a: &Value, b: &Value) -> Ordering {
     }
 }
 
-fn cmp_seq<'a>(mut x: impl Iterator<Item = &'a Value>, mut y: impl Iterator<Item = &'a Value>) -> Ordering {
+fn cmp_seq<'a>(
+    mut x: impl Iterator<Item = &'a Value>,
+    mut y: impl Iterator<Item = &'a Value>,
+) -> Ordering {
     loop {
         match (x.next(), y.next()) {
             (None, None) => return Ordering::Equal,

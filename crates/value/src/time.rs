@@ -35,12 +35,18 @@ impl DateTime {
 
     pub fn from_naive(n: &NaiveDateTime) -> DateTime {
         let u = n.and_utc();
-        DateTime { secs: u.timestamp(), nanos: u.timestamp_subsec_nanos() }
+        DateTime {
+            secs: u.timestamp(),
+            nanos: u.timestamp_subsec_nanos(),
+        }
     }
 
     pub fn now() -> DateTime {
         let d = chrono::Utc::now();
-        DateTime { secs: d.timestamp(), nanos: d.timestamp_subsec_nanos() }
+        DateTime {
+            secs: d.timestamp(),
+            nanos: d.timestamp_subsec_nanos(),
+        }
     }
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fffffffff]Z` (the `Z` is required, 1–9 fraction digits).
@@ -80,7 +86,12 @@ impl DateTime {
         let days = self.secs.div_euclid(86_400);
         let sod = self.secs.rem_euclid(86_400);
         let date = Date { days: days as i32 }.format();
-        let mut s = format!("{date}T{:02}:{:02}:{:02}", sod / 3600, sod / 60 % 60, sod % 60);
+        let mut s = format!(
+            "{date}T{:02}:{:02}:{:02}",
+            sod / 3600,
+            sod / 60 % 60,
+            sod % 60
+        );
         if self.nanos != 0 {
             let n = self.nanos;
             if n % 1_000_000 == 0 {
@@ -96,7 +107,9 @@ impl DateTime {
     }
 
     pub fn date(&self) -> Date {
-        Date { days: self.secs.div_euclid(86_400) as i32 }
+        Date {
+            days: self.secs.div_euclid(86_400) as i32,
+        }
     }
 
     /// Hour, minute, second of the day.
@@ -109,7 +122,9 @@ impl DateTime {
 impl Date {
     pub fn from_ymd(y: i32, m: u32, d: u32) -> Option<Date> {
         let nd = NaiveDate::from_ymd_opt(y, m, d)?;
-        Some(Date { days: nd.num_days_from_ce() - EPOCH_DAYS_FROM_CE })
+        Some(Date {
+            days: nd.num_days_from_ce() - EPOCH_DAYS_FROM_CE,
+        })
     }
 
     pub fn to_naive(&self) -> Option<NaiveDate> {
@@ -138,7 +153,10 @@ impl Date {
 
     /// Midnight UTC of this date.
     pub fn at_midnight(&self) -> DateTime {
-        DateTime { secs: self.days as i64 * 86_400, nanos: 0 }
+        DateTime {
+            secs: self.days as i64 * 86_400,
+            nanos: 0,
+        }
     }
 }
 
@@ -170,18 +188,32 @@ mod tests {
 
     #[test]
     fn datetime_round_trips_with_nanoseconds() {
-        for t in ["2015-01-02T03:04:05.123456789Z", "2015-01-02T03:04:05Z", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59.5Z"] {
+        for t in [
+            "2015-01-02T03:04:05.123456789Z",
+            "2015-01-02T03:04:05Z",
+            "0001-01-01T00:00:00Z",
+            "9999-12-31T23:59:59.5Z",
+        ] {
             let d = DateTime::parse(t).unwrap();
             let back = DateTime::parse(&d.format()).unwrap();
             assert_eq!(d, back, "{t}");
         }
-        assert_eq!(DateTime::parse("2015-01-02T03:04:05.5Z").unwrap().format(), "2015-01-02T03:04:05.500Z");
+        assert_eq!(
+            DateTime::parse("2015-01-02T03:04:05.5Z").unwrap().format(),
+            "2015-01-02T03:04:05.500Z"
+        );
         assert_eq!(DateTime::parse("1969-12-31T23:59:59Z").unwrap().secs, -1);
     }
 
     #[test]
     fn rejects_datetimes_without_z_or_bad_fields() {
-        for t in ["2015-01-02T03:04:05", "2015-13-02T03:04:05Z", "2015-01-02T24:00:00Z", "2015-01-02T03:04:05.Z", "0000-01-01T00:00:00Z"] {
+        for t in [
+            "2015-01-02T03:04:05",
+            "2015-13-02T03:04:05Z",
+            "2015-01-02T24:00:00Z",
+            "2015-01-02T03:04:05.Z",
+            "0000-01-01T00:00:00Z",
+        ] {
             assert!(DateTime::parse(t).is_none(), "{t}");
         }
     }

@@ -55,7 +55,9 @@ pub fn from_json(v: &serde_json::Value) -> Value {
         serde_json::Value::Number(n) => parse_number(&n.to_string()),
         serde_json::Value::String(s) => decode_string(s, Mode::Transit),
         serde_json::Value::Array(a) => Value::List(a.iter().map(from_json).collect()),
-        serde_json::Value::Object(o) => Value::Dict(o.iter().map(|(k, v)| (k.clone(), from_json(v))).collect()),
+        serde_json::Value::Object(o) => {
+            Value::Dict(o.iter().map(|(k, v)| (k.clone(), from_json(v))).collect())
+        }
     }
 }
 
@@ -110,7 +112,11 @@ fn decode_typed(s: &str) -> Option<Value> {
                 Value::DateTime(DateTime::parse(payload)?)
             }
         }
-        b'b' => Value::Bytes(base64::engine::general_purpose::STANDARD.decode(payload).ok()?),
+        b'b' => Value::Bytes(
+            base64::engine::general_purpose::STANDARD
+                .decode(payload)
+                .ok()?,
+        ),
         b'u' => Value::Uuid(uuid::Uuid::parse_str(payload).ok()?),
         b'f' => Value::from_decimal(BigDecimal::from_str(payload).ok()?),
         b'd' => Value::Float(payload.parse().ok()?),
@@ -256,7 +262,9 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(Value::Int(i))
     }
     fn visit_u64<E>(self, u: u64) -> Result<Value, E> {
-        Ok(i64::try_from(u).map(Value::Int).unwrap_or_else(|_| Value::from_bigint(BigInt::from(u))))
+        Ok(i64::try_from(u)
+            .map(Value::Int)
+            .unwrap_or_else(|_| Value::from_bigint(BigInt::from(u))))
     }
     fn visit_f64<E>(self, f: f64) -> Result<Value, E> {
         Ok(Value::Float(f))

@@ -6,33 +6,7 @@ use std::fmt::Write as _;
 use pumphouse_value::transit::{decimal_text, typed_text, write_str, Mode};
 use pumphouse_value::Value;
 
-/// Python's `repr(float)`: shortest round-trip digits, exponent outside 1e-4 ..< 1e16.
-pub fn py_float(f: f64) -> String {
-    if f.is_nan() {
-        return "NaN".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 {
-            "Infinity".into()
-        } else {
-            "-Infinity".into()
-        };
-    }
-    let sci = format!("{f:e}");
-    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    if (-4..16).contains(&exp) {
-        let s = format!("{f}");
-        if s.contains('.') {
-            s
-        } else {
-            format!("{s}.0")
-        }
-    } else {
-        let sign = if exp < 0 { '-' } else { '+' };
-        format!("{mant}e{sign}{:02}", exp.abs())
-    }
-}
+pub use pumphouse_value::pyfmt::py_float;
 
 /// JSON text the way Python's `json.dumps(sort_keys=True)` writes it. `mode` decides
 /// whether typed values are transit strings (`~r…`) or plain text.
