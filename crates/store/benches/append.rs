@@ -42,6 +42,8 @@ fn entity(i: u64, gen: i64) -> Value {
     Value::Dict(m)
 }
 
+static T0: std::sync::LazyLock<Instant> = std::sync::LazyLock::new(Instant::now);
+
 fn run(store: &Store, ds: &str, n: u64, batch: u64, gen: i64) -> (f64, u64) {
     let mut w = store.writer(ds, "bench", false).expect("writer");
     let (mut t_write, mut t_commit) = (0.0, 0.0);
@@ -61,7 +63,11 @@ fn run(store: &Store, ds: &str, n: u64, batch: u64, gen: i64) -> (f64, u64) {
         t_write += (mid - start).as_secs_f64();
         t_commit += mid.elapsed().as_secs_f64();
         if std::env::var("SLOW").is_ok() && mid.elapsed().as_millis() > 40 {
-            println!("    slow commit at {end}: {} ms", mid.elapsed().as_millis());
+            println!(
+                "    slow commit at {end}: {} ms (at {:.3})",
+                mid.elapsed().as_millis(),
+                T0.elapsed().as_secs_f64()
+            );
         }
         i = end;
     }
@@ -69,7 +75,25 @@ fn run(store: &Store, ds: &str, n: u64, batch: u64, gen: i64) -> (f64, u64) {
     (t_write + t_commit, written)
 }
 
+/// Prints fjall's info-level messages (write stalls) when LOG is set.
+struct StallLog(Instant);
+impl log::Log for StallLog {
+    fn enabled(&self, m: &log::Metadata) -> bool {
+        m.level() <= log::Level::Info
+    }
+    fn log(&self, r: &log::Record) {
+        if self.enabled(r.metadata()) {
+            println!("    [{:>8.3}] {}", self.0.elapsed().as_secs_f64(), r.args());
+        }
+    }
+    fn flush(&self) {}
+}
+
 fn main() {
+    if std::env::var("LOG").is_ok() {
+        let _ = log::set_logger(Box::leak(Box::new(StallLog(*T0))))
+            .map(|()| log::set_max_level(log::LevelFilter::Info));
+    }
     let args: Vec<u64> = std::env::args()
         .skip(1)
         .filter_map(|a| a.parse().ok())
@@ -80,7 +104,19 @@ fn main() {
         return raw(n, batch);
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(dir.path()).expect("open");
+    // Optional overrides: WB (write buffer MiB), MT (log memtable MiB).
+    let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u64>().ok());
+    let mut opts = pumphouse_store::StoreOptions::default();
+    if let Some(wb) = env("WB") {
+        opts.write_buffer_bytes = wb << 20;
+    }
+    if let Some(mt) = env("MT") {
+        opts.memtable_bytes = (mt << 20) as u32;
+    }
+    if let Some(ms) = env("FSYNC_MS") {
+        opts.fsync_ms = Some(ms as u16);
+    }
+    let store = Store::open_with(dir.path(), opts).expect("open");
     let size = pumphouse_value::bin::to_vec(&entity(1, 0)).len();
     println!(
         "{n} entities of {size} bytes (binary), {batch} per commit, persist mode {:?}",

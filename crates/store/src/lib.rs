@@ -10,6 +10,7 @@ mod dataset;
 mod error;
 mod lock;
 mod pipe;
+mod prepare;
 mod read;
 mod writer;
 
@@ -44,6 +45,9 @@ pub struct StoreOptions {
     pub write_buffer_bytes: u64,
     /// Memtable size of each dataset's log partition (the index partition gets a quarter).
     pub memtable_bytes: u32,
+    /// If set, a background thread fsyncs the journal this often (bounds the power-loss window
+    /// in `Buffer` mode and spreads the fsync work of journal rotations).
+    pub fsync_ms: Option<u16>,
 }
 
 impl Default for StoreOptions {
@@ -55,6 +59,7 @@ impl Default for StoreOptions {
             cache_bytes: 64 << 20,
             write_buffer_bytes: 256 << 20,
             memtable_bytes: 64 << 20,
+            fsync_ms: None,
         }
     }
 }
@@ -84,6 +89,7 @@ impl Store {
         let keyspace = Config::new(dir)
             .cache_size(opts.cache_bytes)
             .max_write_buffer_size(opts.write_buffer_bytes)
+            .fsync_ms(opts.fsync_ms)
             .open()?;
         let meta = keyspace.open_partition("meta", PartitionCreateOptions::default())?;
         let runs = keyspace.open_partition("runs", PartitionCreateOptions::default())?;

@@ -5,12 +5,13 @@
 use std::collections::HashMap;
 
 use pumphouse_value::hash::entity_hash_with;
-use pumphouse_value::{Map, Value};
+use pumphouse_value::Value;
 
 use crate::bitset::SeenSet;
 use crate::codec::{self, DatasetMeta, IdxRecord};
 use crate::dataset::{check_dataset_id, run_state_value, Parts};
 use crate::lock::DatasetLock;
+use crate::prepare::{self, Prepared};
 use crate::{PipeState, Store, StoreError};
 
 /// Counts of a write or commit. `deleted` counts the tombstones among `written`.
@@ -188,77 +189,43 @@ impl<'s> Writer<'s> {
         Ok(())
     }
 
-    fn latest(&self, id: &str) -> Result<Option<IdxRecord>, StoreError> {
-        if let Some(r) = self.staged_idx.get(id) {
-            return Ok(Some(*r));
-        }
-        self.parts
-            .idx
-            .get(id.as_bytes())?
-            .map(|b| IdxRecord::decode(&b))
-            .transpose()
-    }
-
     /// Stages entities in order; not visible or durable until `commit`. Root `_` keys other
     /// than `_id`/`_deleted` are dropped; an unchanged entity is a no-op; `_filtered: true`
     /// becomes a tombstone if the `_id` is live. Every entity must be a dict with a string
     /// `_id`; otherwise nothing of the batch is staged.
     pub fn write(&mut self, entities: Vec<Value>) -> Result<WriteStats, StoreError> {
         self.check()?;
-        for (index, e) in entities.iter().enumerate() {
-            let reason = match e {
-                Value::Dict(m) => match m.get("_id") {
-                    Some(Value::String(_)) => continue,
-                    Some(other) => format!("_id is a {}, not a string", other.type_name()),
-                    None => "no _id".to_owned(),
-                },
-                other => format!("a {} is not an entity", other.type_name()),
-            };
-            return Err(StoreError::InvalidEntity { index, reason });
-        }
-        let mut stats = WriteStats::default();
+        prepare::validate(&entities)?;
         self.staged_idx.reserve(entities.len());
-        for e in entities {
-            if let Value::Dict(m) = e {
-                if let Err(err) = self.write_one(m, &mut stats) {
-                    self.failed = true;
-                    return Err(err);
-                }
+        let prepared = prepare::prepare(&self.parts.idx, entities)?;
+        let mut stats = WriteStats::default();
+        for p in prepared {
+            if let Err(err) = self.apply(p, &mut stats) {
+                self.failed = true;
+                return Err(err);
             }
         }
         self.staged.add(stats);
         Ok(stats)
     }
 
-    fn write_one(&mut self, mut m: Map, stats: &mut WriteStats) -> Result<(), StoreError> {
-        let id = match m.get("_id") {
-            Some(Value::String(s)) => s.clone(),
-            _ => return Ok(()),
-        };
-        let filtered = matches!(m.get("_filtered"), Some(Value::Bool(true)));
-        let prev = self.latest(&id)?;
-        if filtered {
-            if !prev.is_some_and(|p| !p.deleted) {
-                stats.unchanged += 1;
-                return Ok(());
-            }
-            m.insert("_deleted".into(), Value::Bool(true));
-        }
-        let deleted = matches!(m.get("_deleted"), Some(Value::Bool(true)));
-        let dict = Value::Dict(m);
-        let hash = entity_hash_with(&dict, &mut self.buf);
-        let Value::Dict(m) = dict else { return Ok(()) };
-        if let Some(p) = prev.filter(|p| p.hash == hash && p.deleted == deleted) {
+    fn apply(&mut self, p: Prepared, stats: &mut WriteStats) -> Result<(), StoreError> {
+        let prev = self.staged_idx.get(&p.id).copied().or(p.committed);
+        if p.filtered && !prev.is_some_and(|v| !v.deleted) {
             stats.unchanged += 1;
-            self.mark_seen(p.dense);
             return Ok(());
         }
-        let dense = self.append(id, &m, deleted, hash, prev)?;
-        if !filtered {
+        if let Some(v) = prev.filter(|v| v.hash == p.hash && v.deleted == p.deleted) {
+            stats.unchanged += 1;
+            self.mark_seen(v.dense);
+            return Ok(());
+        }
+        let dense = self.append(p.id, &p.body, p.deleted, p.hash, prev)?;
+        if !p.filtered {
             self.mark_seen(dense);
         }
         stats.written += 1;
-        stats.deleted += deleted as u64;
+        stats.deleted += p.deleted as u64;
         Ok(())
     }
 
@@ -272,7 +239,7 @@ impl<'s> Writer<'s> {
     fn append(
         &mut self,
         id: String,
-        m: &Map,
+        body: &[u8],
         deleted: bool,
         hash: u128,
         prev: Option<IdxRecord>,
@@ -294,7 +261,7 @@ impl<'s> Writer<'s> {
             hash,
             &id,
         );
-        codec::encode_body(&mut self.buf, m);
+        self.buf.extend_from_slice(body);
         let batch = self.batch.get_or_insert_with(|| {
             fjall::Batch::with_capacity(
                 self.store.keyspace.clone(),
@@ -452,7 +419,9 @@ impl<'s> Writer<'s> {
             let dict = Value::Dict(m);
             let hash = entity_hash_with(&dict, &mut self.buf);
             let Value::Dict(m) = dict else { continue };
-            if let Err(e) = self.append(id.to_owned(), &m, true, hash, Some(rec)) {
+            let mut body = Vec::with_capacity(bytes.len());
+            codec::encode_body(&mut body, &m);
+            if let Err(e) = self.append(id.to_owned(), &body, true, hash, Some(rec)) {
                 self.failed = true;
                 return Err(e);
             }
