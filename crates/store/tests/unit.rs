@@ -430,3 +430,52 @@ fn delete_dataset_populated_and_execution_log() {
     assert_eq!(all(&s, "system:pump:p", ReadOptions::all()).len(), 1);
     assert_eq!(s.dataset_ids().unwrap().len(), 2);
 }
+
+#[test]
+fn store_is_shareable_across_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<Store>();
+    send::<pumphouse_store::Writer<'static>>();
+    let dir = tempfile::tempdir().unwrap();
+    let (s, _) = open(dir.path());
+    std::thread::scope(|sc| {
+        for t in 0..2 {
+            let s = &s;
+            sc.spawn(move || {
+                let mut w = s.writer(&format!("d{t}"), &format!("p{t}"), false).unwrap();
+                w.write(vec![e(r#"{"_id":"a"}"#)]).unwrap();
+                w.commit(&st(1)).unwrap();
+            });
+        }
+    });
+    assert_eq!(s.dataset_ids().unwrap(), ["d0", "d1"]);
+}
+
+#[test]
+fn only_true_means_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, _) = open(dir.path());
+    let mut w = s.writer("d", "p", false).unwrap();
+    w.write(vec![
+        e(r#"{"_id":"a","_deleted":"yes"}"#),
+        e(r#"{"_id":"b","_deleted":1}"#),
+    ])
+    .unwrap();
+    // `_deleted: false` or absent is the same content as `"yes"`: no new version.
+    assert_eq!(
+        w.write(vec![
+            e(r#"{"_id":"a","_deleted":false}"#),
+            e(r#"{"_id":"b"}"#)
+        ])
+        .unwrap(),
+        stats(0, 2, 0)
+    );
+    w.commit(&st(1)).unwrap();
+    drop(w);
+    assert_eq!(s.dataset_info("d").unwrap().unwrap().live_count, 2);
+    assert_eq!(
+        s.get("d", "a").unwrap().unwrap().get("_deleted"),
+        Some(&Value::Bool(false))
+    );
+}
