@@ -114,7 +114,7 @@ fn main() {
         opts.memtable_bytes = (mt << 20) as u32;
     }
     if let Some(ms) = env("FSYNC_MS") {
-        opts.fsync_ms = Some(ms as u16);
+        opts.fsync_ms = (ms > 0).then_some(ms as u16);
     }
     let store = Store::open_with(dir.path(), opts).expect("open");
     let size = pumphouse_value::bin::to_vec(&entity(1, 0)).len();

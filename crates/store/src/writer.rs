@@ -211,7 +211,7 @@ impl<'s> Writer<'s> {
 
     fn apply(&mut self, p: Prepared, stats: &mut WriteStats) -> Result<(), StoreError> {
         let prev = self.staged_idx.get(&p.id).copied().or(p.committed);
-        if p.filtered && !prev.is_some_and(|v| !v.deleted) {
+        if p.filtered && prev.is_none_or(|v| v.deleted) {
             stats.unchanged += 1;
             return Ok(());
         }

@@ -407,7 +407,7 @@ fn delete_dataset_populated_and_execution_log() {
     let dir = tempfile::tempdir().unwrap();
     let (s, _) = open(dir.path());
     s.set_populated("onload", true).unwrap();
-    assert_eq!(s.dataset_info("onload").unwrap().unwrap().populated, true);
+    assert!(s.dataset_info("onload").unwrap().unwrap().populated);
     s.append_log("p", e(r#"{"_id":"run-1","status":"ok"}"#))
         .unwrap();
     s.append_log("p", e(r#"{"_id":"run-2","status":"ok"}"#))
