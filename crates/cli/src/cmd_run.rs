@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use pumphouse_core::project::LoadOptions;
-use pumphouse_core::{Diagnostic, Project};
+use pumphouse_core::Project;
 use pumphouse_runtime::{run_all, RunAllOptions};
 use pumphouse_store::Store;
 
@@ -150,14 +150,6 @@ pub fn run(
         None => println!("data in {}", data.display()),
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Prints diagnostics (used by tests of other commands).
-#[allow(dead_code)]
-pub fn print_diags(d: &[Diagnostic]) {
-    for x in d {
-        eprintln!("{x}");
-    }
 }
 
 /// Peak resident memory of this process (Linux `VmHWM`), in MB.

@@ -96,6 +96,33 @@ impl<'o> Compiler<'o> {
     }
 
     /// A branch of `if`/`case`: one transform or a list of them.
+    /// The `(condition, transforms)` pairs of `case`/`case-eq` from argument `start` on, and the
+    /// trailing ELSE transforms (empty when there is none). `path` is the call's path.
+    #[allow(clippy::type_complexity)]
+    fn case_branches(
+        &mut self,
+        args: &[J],
+        start: usize,
+        path: &str,
+    ) -> (Vec<(Expr, Vec<Transform>)>, Vec<Transform>) {
+        let ap = |i: usize| format!("{path}[{}]", i + 1);
+        let mut branches = Vec::new();
+        let mut i = start;
+        while i + 1 < args.len() {
+            branches.push((
+                self.expr(&args[i], &ap(i)),
+                self.branch(&args[i + 1], &ap(i + 1)),
+            ));
+            i += 2;
+        }
+        let els = if i < args.len() {
+            self.branch(&args[i], &ap(i))
+        } else {
+            Vec::new()
+        };
+        (branches, els)
+    }
+
     fn branch(&mut self, j: &J, path: &str) -> Vec<Transform> {
         match j {
             J::Array(items) if items.first().is_some_and(|f| f.is_string()) => {
@@ -187,32 +214,12 @@ impl<'o> Compiler<'o> {
                     .unwrap_or_default(),
             },
             "case" => {
-                let mut branches = Vec::new();
-                let mut i = 0;
-                while i + 1 < args.len() {
-                    branches.push((e(self, i), self.branch(&args[i + 1], &ap(i + 1))));
-                    i += 2;
-                }
-                let els = if i < args.len() {
-                    self.branch(&args[i], &ap(i))
-                } else {
-                    Vec::new()
-                };
+                let (branches, els) = self.case_branches(args, 0, path);
                 Transform::Case { branches, els }
             }
             "case-eq" => {
                 let value = e(self, 0);
-                let mut branches = Vec::new();
-                let mut i = 1;
-                while i + 1 < args.len() {
-                    branches.push((e(self, i), self.branch(&args[i + 1], &ap(i + 1))));
-                    i += 2;
-                }
-                let els = if i < args.len() {
-                    self.branch(&args[i], &ap(i))
-                } else {
-                    Vec::new()
-                };
+                let (branches, els) = self.case_branches(args, 1, path);
                 Transform::CaseEq {
                     value,
                     branches,
