@@ -100,6 +100,8 @@ pub enum TransformSpec {
         program: Arc<pumphouse_dtl::Program>,
         rules: Json,
     },
+    /// `emit_children`: each entity's `$children` (those with an `_id`) instead of it.
+    EmitChildren,
     Unsupported {
         kind: String,
     },
@@ -109,6 +111,7 @@ impl std::fmt::Debug for TransformSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             TransformSpec::Dtl { .. } => f.write_str("Dtl"),
+            TransformSpec::EmitChildren => f.write_str("EmitChildren"),
             TransformSpec::Unsupported { kind } => write!(f, "Unsupported({kind})"),
         }
     }

@@ -636,6 +636,16 @@ fn transform(
             let (alt, p) = resolve_conditional(obj, path, d)?;
             transform(&Json::Object(alt), &p, opts, d, nr)
         }
+        "emit_children" => {
+            unknown_props(
+                obj,
+                &["type", "comment"],
+                path,
+                "the emit_children transform",
+                d,
+            );
+            Some(TransformSpec::EmitChildren)
+        }
         k if KNOWN_TRANSFORMS.contains(&k) => {
             nr.get_or_insert_with(|| {
                 format!("transform type {k:?} is not supported by this version yet")

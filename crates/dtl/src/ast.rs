@@ -24,7 +24,8 @@ pub struct Call {
     pub name: &'static str,
     pub f: FnImpl,
     pub args: Vec<Expr>,
-    /// Compile-time extra: the rule index for `apply`.
+    /// Compile-time extra: the rule index for `apply`, the hops table index for `hops` and
+    /// `apply-hops`.
     pub aux: usize,
 }
 
@@ -57,6 +58,8 @@ pub enum Var {
     Parent(u32, Option<Which>),
     /// `_R` then `_S`/`_T` (or the context dict itself).
     Root(Option<Which>),
+    /// A dataset alias of a `hops` spec (`o.cust_id`): the entity bound in the current row.
+    Alias(usize),
 }
 
 /// A property path like `_S.orders.amount`.
@@ -129,4 +132,57 @@ pub enum Transform {
     Trip(Expr),
     Sleep(Expr),
     Nop,
+}
+
+/// A compiled `hops` / `apply-hops` call.
+#[derive(Debug)]
+pub struct HopsCall {
+    /// The rule `apply-hops` runs on each result.
+    pub rule: Option<usize>,
+    pub specs: Vec<HopSpec>,
+}
+
+/// One HOPS_SPEC: the join plan (which alias each step binds, through which index) and
+/// the filters, each checked as soon as the aliases it reads are bound.
+#[derive(Debug)]
+pub struct HopSpec {
+    /// Dataset id of each alias, in the order written.
+    pub datasets: Vec<String>,
+    /// Filters that read no alias (only `_S`, `_T`, constants).
+    pub pre_filters: Vec<Expr>,
+    pub steps: Vec<JoinStep>,
+    pub ret: HopReturn,
+    pub recurse: bool,
+    pub exclude_root: bool,
+    /// `None`: no limit.
+    pub max_depth: Option<u64>,
+    pub track: bool,
+}
+
+/// Binds `alias` to the entities of its dataset whose index `index` holds any value of
+/// `probe` (evaluated on the row so far); then `filters` run on each new row.
+#[derive(Debug)]
+pub struct JoinStep {
+    pub alias: usize,
+    pub probe: Expr,
+    pub index: usize,
+    pub filters: Vec<Expr>,
+}
+
+#[derive(Debug)]
+pub enum HopReturn {
+    /// The entities bound to these aliases (the default is the last alias).
+    Aliases(Vec<usize>),
+    /// A template evaluated on every row.
+    Template(Expr),
+}
+
+/// A secondary index a join needs: the values of `expr` (a path or expression over alias
+/// `alias`) for each entity of `dataset`. `name` identifies it across pipes.
+#[derive(Debug)]
+pub struct IndexDef {
+    pub dataset: String,
+    pub alias: usize,
+    pub expr: Expr,
+    pub name: String,
 }

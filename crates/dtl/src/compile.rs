@@ -5,7 +5,7 @@ use pumphouse_value::transit::{decode_string, from_json, Mode};
 use pumphouse_value::Value;
 use serde_json::Value as J;
 
-use crate::ast::{Call, Expr, Patterns, Transform};
+use crate::ast::{Call, Expr, HopsCall, IndexDef, PathExpr, Patterns, Transform, Var};
 use crate::error::CompileError;
 use crate::functions::{self, Spec};
 use crate::wildcard::Wildcard;
@@ -35,13 +35,17 @@ const TRANSFORMS: &[(&str, usize, usize)] = &[
     ("sleep!", 1, 1),
 ];
 
-/// Names Sesam knows but this crate does not run yet.
-const UNSUPPORTED: &[&str] = &["hops", "apply-hops"];
+/// Join functions, compiled by `compile_hops`: (name, min arity).
+const HOPS: &[(&str, usize)] = &[("hops", 1), ("apply-hops", 2)];
 
 pub struct Compiler<'o> {
     pub opts: &'o Options,
     pub rule_names: Vec<String>,
     pub errors: Vec<CompileError>,
+    /// Dataset aliases of the HOPS_SPEC being compiled (its `where` and `return`).
+    pub aliases: Vec<String>,
+    pub hops: Vec<HopsCall>,
+    pub indexes: Vec<IndexDef>,
 }
 
 fn err(path: &str, message: impl Into<String>, hint: Option<String>) -> CompileError {
@@ -61,7 +65,7 @@ fn arity_text(min: usize, max: usize) -> String {
 }
 
 impl<'o> Compiler<'o> {
-    fn error(&mut self, path: &str, message: impl Into<String>, hint: Option<String>) {
+    pub(crate) fn error(&mut self, path: &str, message: impl Into<String>, hint: Option<String>) {
         self.errors.push(err(path, message, hint));
     }
 
@@ -170,6 +174,16 @@ impl<'o> Compiler<'o> {
         if !self.check_arity(path, name, args.len(), min, max) {
             return Transform::Nop;
         }
+        for (i, a) in args.iter().enumerate() {
+            let v = match a {
+                J::String(s) if path::parse(s).is_none() => decode_string(s, Mode::Transit),
+                J::Array(_) | J::String(_) => continue,
+                other => from_json(other),
+            };
+            if let Some((m, h)) = crate::check::argument(name, args.len(), i, &v) {
+                self.error(&ap(i), m, h);
+            }
+        }
         let e = |c: &mut Self, i: usize| c.expr(&args[i], &ap(i));
         match name {
             "add" | "default" => Transform::Add {
@@ -259,9 +273,27 @@ impl<'o> Compiler<'o> {
     /// Compiles an expression.
     pub fn expr(&mut self, j: &J, path: &str) -> Expr {
         match j {
+            J::String(s)
+                if !self.aliases.is_empty()
+                    && crate::compile_hops::alias_of(s, &self.aliases).is_some() =>
+            {
+                let (head, rest) = s.split_once('.').unwrap_or((s, ""));
+                let i = self.aliases.iter().position(|a| a == head).unwrap_or(0);
+                Expr::Path(PathExpr {
+                    var: Var::Alias(i),
+                    steps: path::split_steps(rest),
+                })
+            }
             J::String(s) => match path::parse(s) {
                 Some(p) => Expr::Path(p),
-                None => Expr::Const(decode_string(s, Mode::Transit)),
+                None => {
+                    if let Some(m) = crate::check::typed_literal(s) {
+                        self.error(path, m, Some("typed literals are written like \"~t2020-01-31T12:00:00Z\", \"~u<uuid>\", \"~f1.5\", \"~b<base64>\"".into()));
+                    } else if let Some((m, h)) = crate::check::unknown_variable(s) {
+                        self.error(path, m, h);
+                    }
+                    Expr::Const(decode_string(s, Mode::Transit))
+                }
             },
             J::Array(_) => self.call(j, path),
             other => Expr::Const(from_json(other)),
@@ -286,13 +318,17 @@ impl<'o> Compiler<'o> {
             }
             return Expr::Const(Value::Null);
         }
-        if UNSUPPORTED.contains(&name) {
-            self.error(
-                &name_path,
-                format!("`{name}`: hops are not supported yet"),
-                None,
-            );
-            return Expr::Const(Value::Null);
+        if let Some(&(_, min)) = HOPS.iter().find(|h| h.0 == name) {
+            if !self.check_arity(path, name, args.len(), min, usize::MAX) {
+                return Expr::Const(Value::Null);
+            }
+            let aux = self.hops_call(name, args, path);
+            return Expr::Call(Call {
+                name: if name == "hops" { "hops" } else { "apply-hops" },
+                f: crate::hops::eval_call,
+                args: Vec::new(),
+                aux,
+            });
         }
         let Some(spec) = functions::lookup(name) else {
             if TRANSFORMS.iter().any(|t| t.0 == name) {
@@ -304,7 +340,9 @@ impl<'o> Compiler<'o> {
             } else {
                 let hint = suggest(
                     name,
-                    functions::names().chain(TRANSFORMS.iter().map(|t| t.0)),
+                    functions::names()
+                        .chain(TRANSFORMS.iter().map(|t| t.0))
+                        .chain(HOPS.iter().map(|h| h.0)),
                 );
                 self.error(&name_path, format!("unknown function `{name}`"), hint);
             }
@@ -318,6 +356,13 @@ impl<'o> Compiler<'o> {
             .enumerate()
             .map(|(i, a)| self.expr(a, &format!("{path}[{}]", i + 1)))
             .collect();
+        for (i, a) in cargs.iter().enumerate() {
+            if let Expr::Const(v) = a {
+                if let Some((m, h)) = crate::check::argument(name, args.len(), i, v) {
+                    self.error(&format!("{path}[{}]", i + 1), m, h);
+                }
+            }
+        }
         let aux = if name == "apply" {
             self.rule_index(&args[0], &format!("{path}[1]"))
         } else {
@@ -326,7 +371,7 @@ impl<'o> Compiler<'o> {
         fold(spec, cargs, aux)
     }
 
-    fn rule_index(&mut self, j: &J, path: &str) -> usize {
+    pub(crate) fn rule_index(&mut self, j: &J, path: &str) -> usize {
         let Some(n) = j.as_str() else {
             self.error(
                 path,

@@ -26,6 +26,8 @@ pub struct Scope<'a> {
     pub elem: Option<&'a Value>,
     pub parent: Option<&'a Scope<'a>>,
     pub env: &'a Env<'a>,
+    /// Inside a `hops` spec: the entity bound to each dataset alias (null when unbound).
+    pub row: &'a [&'a Value],
 }
 
 impl<'a> Scope<'a> {
@@ -37,6 +39,7 @@ impl<'a> Scope<'a> {
             elem: Some(e),
             parent: self.parent,
             env: self.env,
+            row: self.row,
         }
     }
 
@@ -80,6 +83,10 @@ impl<'a> Scope<'a> {
                         Some(e) => e,
                         None => return Ok(Cow::Owned(Value::Null)),
                     },
+                    Var::Alias(i) => match self.row.get(i) {
+                        Some(e) => e,
+                        None => return Ok(Cow::Owned(Value::Null)),
+                    },
                     _ => return Ok(Cow::Owned(self.eval_path(p))),
                 };
                 Ok(path::walk_ref(base, &p.steps, ns))
@@ -118,6 +125,10 @@ impl<'a> Scope<'a> {
             Var::S => self.s,
             Var::T => self.t,
             Var::Elem => match self.elem {
+                Some(e) => e,
+                None => return Value::Null,
+            },
+            Var::Alias(i) => match self.row.get(i) {
                 Some(e) => e,
                 None => return Value::Null,
             },

@@ -4,10 +4,14 @@
 //! Pure computation: no I/O, no tokio. Other datasets are reached only through `Lookup`.
 
 mod ast;
+mod check;
 mod compile;
+mod compile_hops;
 mod error;
 mod eval;
 mod functions;
+mod hops;
+mod memory;
 mod ns;
 mod path;
 mod transforms;
@@ -47,11 +51,27 @@ impl Default for Options {
     }
 }
 
-/// Read access to other datasets, for `lookup-entity`.
+/// Read access to other datasets, for `lookup-entity`, `hops` and `apply-hops`.
 pub trait Lookup: Sync {
     /// The entity with `_id` == `id` in `dataset`, if any.
     fn get(&self, dataset: &str, id: &str) -> Option<Value>;
+
+    /// The entities of `join.dataset()` that are not deleted and whose index `join` holds
+    /// any of `keys` (`join.keys_of(entity)`), sorted by `_id`, each once. When
+    /// `join.track()` is set, the implementation records that the current source entity
+    /// reached these keys (dependency tracking). `Err` is a message (e.g. a store error).
+    fn find(&self, join: &Join<'_>, keys: &[Value]) -> Result<Vec<Value>, String>;
+
+    /// The completeness timestamp of `dataset` as seen through `via` (`completeness`), or
+    /// `None` when there is no record of it.
+    fn completeness(&self, via: &str, dataset: &str) -> Option<Value> {
+        let _ = (via, dataset);
+        None
+    }
 }
+
+pub use hops::{join_key, Join};
+pub use memory::MemoryDatasets;
 
 /// What a transform can see besides the source entity.
 #[derive(Clone, Copy, Default)]
@@ -87,6 +107,8 @@ pub struct Program {
     rule_names: Vec<String>,
     default: usize,
     opts: Options,
+    hops: Vec<ast::HopsCall>,
+    indexes: Vec<ast::IndexDef>,
 }
 
 /// Compiles a rules object (`{"default": [...], "other": [...]}`).
@@ -102,6 +124,9 @@ pub fn compile(rules: &serde_json::Value, opts: &Options) -> Result<Program, Vec
         opts,
         rule_names: obj.keys().cloned().collect(),
         errors: Vec::new(),
+        aliases: Vec::new(),
+        hops: Vec::new(),
+        indexes: Vec::new(),
     };
     let mut compiled = Vec::with_capacity(obj.len());
     for (name, body) in obj {
@@ -119,7 +144,6 @@ pub fn compile(rules: &serde_json::Value, opts: &Options) -> Result<Program, Vec
             hint,
         });
     }
-    let _ = c.opts;
     if !c.errors.is_empty() {
         return Err(c.errors);
     }
@@ -128,6 +152,8 @@ pub fn compile(rules: &serde_json::Value, opts: &Options) -> Result<Program, Vec
         rule_names: c.rule_names,
         default: default.unwrap_or(0),
         opts: opts.clone(),
+        hops: c.hops,
+        indexes: c.indexes,
     })
 }
 
@@ -193,5 +219,18 @@ impl Program {
 
     pub fn options(&self) -> &Options {
         &self.opts
+    }
+
+    /// The secondary indexes this program's joins read: (dataset, index name), by index
+    /// number. `Join::index()` is a position in this list.
+    pub fn indexes(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
+        self.indexes
+            .iter()
+            .map(|d| (d.dataset.as_str(), d.name.as_str()))
+    }
+
+    /// The values index `index` holds for `entity` (none for a deleted entity or nulls).
+    pub fn index_keys(&self, index: usize, entity: &Value) -> Vec<Value> {
+        hops::index_keys(self, index, entity)
     }
 }

@@ -92,6 +92,7 @@ fn run_one<'a>(
         elem: None,
         parent,
         env,
+        row: &[],
     };
     match tr {
         Transform::Add {

@@ -87,9 +87,10 @@ fn apply_to_unknown_rule() {
 }
 
 #[test]
-fn hops_are_not_supported_yet() {
+fn hops_without_where() {
     let e = errors(json!({"default": [["add", "o", ["hops", {"datasets": ["a a"]}]]]}));
-    assert!(e[0].message.contains("hops are not supported yet"));
+    assert_eq!(e[0].path, "default[0][2][1].where");
+    assert!(e[0].message.contains("needs `where`"), "{}", e[0].message);
 }
 
 #[test]

@@ -18,10 +18,11 @@ pub fn collect(store: &Arc<Store>, pipe: &Pipe) -> Result<Vec<Value>, RunError> 
     let mut out: Vec<Value> = Vec::new();
     let mut pos: HashMap<String, usize> = HashMap::new();
     let mut buf = Vec::new();
+    let joins = crate::joins::Joins::reader(store, &pipe.id);
     while let Some(b) = source.next_batch(pipe.batch_size)? {
         for e in b.entities {
             buf.clear();
-            crate::transform::apply(pipe, e, &mut buf)?;
+            crate::transform::apply_with(pipe, Some(&joins), e, &mut buf)?;
             for t in buf.drain(..) {
                 let id = t
                     .get("_id")

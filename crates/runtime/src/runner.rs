@@ -120,7 +120,9 @@ pub fn run_pipe(store: &Arc<Store>, pipe: &Pipe, progress: Progress) -> Result<R
     } else {
         Value::Null
     };
-    let mut source = open_source(&pipe.source, store, &since)?;
+    let joins = crate::joins::Joins::open(store, pipe)?;
+    let mut source = joins.wrap(open_source(&pipe.source, store, &since)?)?;
+    let joins = &joins;
     let mut sink = open_sink(&pipe.sink, store, &pipe.id, fresh_full)?;
     let full = fresh_full || sink.is_full_run();
     if let SinkSpec::Dataset {
@@ -151,10 +153,18 @@ pub fn run_pipe(store: &Arc<Store>, pipe: &Pipe, progress: Progress) -> Result<R
                         let mut out = Vec::with_capacity(b.entities.len());
                         let mut res = Ok(());
                         for e in b.entities {
-                            if let Err(err) = crate::transform::apply(pipe, e, &mut out) {
+                            joins.begin();
+                            let id = e.get("_id").and_then(Value::as_str).map(String::from);
+                            if let Err(err) =
+                                crate::transform::apply_with(pipe, Some(joins), e, &mut out)
+                            {
                                 res = Err(err);
                                 break;
                             }
+                            joins.end(id.as_deref());
+                        }
+                        if res.is_ok() {
+                            res = joins.save();
                         }
                         res.map(|_| (out, n, b.last_seen))
                     }
@@ -200,6 +210,7 @@ pub fn run_pipe(store: &Arc<Store>, pipe: &Pipe, progress: Progress) -> Result<R
         _ => false,
     };
     totals.add(sink.finish(&st, set_populated)?);
+    joins.finish()?;
     stats.changed = totals.changed;
     stats.deleted = totals.deleted;
     stats.seconds = started.elapsed().as_secs_f64();

@@ -3,7 +3,7 @@
 //! `remove_namespaces`. A deleted source entity makes its target deleted too.
 
 use pumphouse_core::{Pipe, TransformSpec};
-use pumphouse_dtl::EvalContext;
+use pumphouse_dtl::{EvalContext, Lookup};
 use pumphouse_value::Value;
 
 use crate::namespaces;
@@ -11,6 +11,16 @@ use crate::runner::RunError;
 
 /// Runs the transforms of `pipe` on `entity`, appending the results to `out`.
 pub fn apply(pipe: &Pipe, entity: Value, out: &mut Vec<Value>) -> Result<(), RunError> {
+    apply_with(pipe, None, entity, out)
+}
+
+/// `apply` with access to other datasets (`lookup-entity`, `hops`).
+pub fn apply_with(
+    pipe: &Pipe,
+    lookup: Option<&dyn Lookup>,
+    entity: Value,
+    out: &mut Vec<Value>,
+) -> Result<(), RunError> {
     let deleted = matches!(entity.get("_deleted"), Some(Value::Bool(true)));
     let ns = &pipe.namespaces;
     let entity = if ns.add_namespaces {
@@ -20,14 +30,24 @@ pub fn apply(pipe: &Pipe, entity: Value, out: &mut Vec<Value>) -> Result<(), Run
     };
     let mut current = vec![entity];
     for t in &pipe.transforms {
-        let TransformSpec::Dtl { program, .. } = t else {
-            return Err(RunError::config(
-                "transform type not supported by this version",
-            ));
+        let program = match t {
+            TransformSpec::Dtl { program, .. } => program,
+            TransformSpec::EmitChildren => {
+                current = current.into_iter().flat_map(emit_children).collect();
+                continue;
+            }
+            TransformSpec::Unsupported { .. } => {
+                return Err(RunError::config(
+                    "transform type not supported by this version",
+                ))
+            }
         };
         let mut next = Vec::with_capacity(current.len());
         for e in &current {
-            let ctx = EvalContext::default();
+            let ctx = EvalContext {
+                lookup,
+                ..EvalContext::default()
+            };
             let res = program
                 .transform(e, &ctx)
                 .map_err(|err| RunError::entity(e, format!("DTL failed: {err}")))?;
@@ -70,4 +90,27 @@ pub fn apply(pipe: &Pipe, entity: Value, out: &mut Vec<Value>) -> Result<(), Run
         }
     }
     Ok(())
+}
+
+/// `emit_children`: the entities in `$children` that have an `_id`; a deleted parent's
+/// children are emitted deleted too. The parent itself is not emitted.
+fn emit_children(parent: Value) -> Vec<Value> {
+    let deleted = matches!(parent.get("_deleted"), Some(Value::Bool(true)));
+    let Value::Dict(mut m) = parent else {
+        return Vec::new();
+    };
+    let Some(Value::List(kids)) = m.swap_remove("$children") else {
+        return Vec::new();
+    };
+    kids.into_iter()
+        .filter(|k| matches!(k.get("_id"), Some(Value::String(_))))
+        .map(|mut k| {
+            if deleted {
+                if let Some(km) = k.as_dict_mut() {
+                    km.insert("_deleted".into(), Value::Bool(true));
+                }
+            }
+            k
+        })
+        .collect()
 }

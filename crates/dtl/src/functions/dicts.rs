@@ -1,5 +1,5 @@
 //! Dictionary functions and nested rules: `dict items key-values keys values has-key
-//! is-dict path apply lookup-entity map-dict map-values group-by group apply-ns strip-ns`.
+//! is-dict path apply lookup-entity completeness map-dict map-values group-by group apply-ns strip-ns`.
 
 use pumphouse_value::transit::to_string;
 use pumphouse_value::{Map, Value};
@@ -22,6 +22,7 @@ pub const SPECS: &[Spec] = &[
     spec("path", 2, 2, path),
     spec("apply", 2, 2, apply),
     spec("lookup-entity", 2, 2, lookup_entity),
+    spec("completeness", 2, 2, completeness),
     spec("map-dict", 3, 3, map_dict),
     spec("map-values", 2, 2, map_values),
     spec("group-by", 1, 3, group_by),
@@ -132,7 +133,7 @@ fn path(c: &Call, sc: &Scope) -> EvalResult<Value> {
 }
 
 /// Runs rule `rule` on one value with a fresh target; `None` when the rule filtered it.
-fn apply_one(sc: &Scope, rule: usize, v: &Value) -> EvalResult<Option<Value>> {
+pub fn apply_one(sc: &Scope, rule: usize, v: &Value) -> EvalResult<Option<Value>> {
     let mut t = Value::Dict(Map::new());
     let r = sc.env.program.rule(rule);
     match run_rule(sc.env, r, v, &mut t, Some(sc))? {
@@ -153,6 +154,15 @@ fn apply(c: &Call, sc: &Scope) -> EvalResult<Value> {
         Value::Null => Ok(Value::Null),
         v => Ok(apply_one(sc, c.aux, &v)?.unwrap_or(Value::Null)),
     }
+}
+
+fn completeness(c: &Call, sc: &Scope) -> EvalResult<Value> {
+    let via = crate::eval::first(sc.arg(c, 0)?);
+    let ds = crate::eval::first(sc.arg(c, 1)?);
+    let (Some(lookup), Some(via), Some(ds)) = (sc.env.ctx.lookup, via.as_str(), ds.as_str()) else {
+        return Ok(Value::Null);
+    };
+    Ok(lookup.completeness(via, ds).unwrap_or(Value::Null))
 }
 
 fn lookup_entity(c: &Call, sc: &Scope) -> EvalResult<Value> {

@@ -5,6 +5,7 @@ use crate::ast::FnImpl;
 
 pub mod arith;
 pub mod compare;
+pub mod crypto;
 pub mod datetime;
 pub mod dicts;
 pub mod json;
@@ -14,6 +15,7 @@ pub mod math;
 pub mod misc;
 pub mod ni;
 pub mod numbers;
+pub mod phone;
 pub mod sets;
 pub mod strftime;
 pub mod strings;
@@ -35,7 +37,7 @@ pub const fn spec(name: &'static str, min: usize, max: usize, f: FnImpl) -> Spec
     Spec { name, min, max, f }
 }
 
-fn tables() -> [&'static [Spec]; 12] {
+fn tables() -> [&'static [Spec]; 14] {
     [
         compare::SPECS,
         logic::SPECS,
@@ -49,6 +51,8 @@ fn tables() -> [&'static [Spec]; 12] {
         json::SPECS,
         ni::SPECS,
         misc::SPECS,
+        crypto::SPECS,
+        phone::SPECS,
     ]
 }
 
