@@ -62,7 +62,7 @@ const KINDS: &[(&str, &str, &str, &str, &str)] = &[
         r#"{"defualt": [["copy", "*"]]}"#,
         ": ",
         "the rules have no `default` rule",
-        "did you mean `default`?",
+        "rename rule `defualt` to `default`",
     ),
     (
         "rule-not-a-list",
@@ -171,7 +171,7 @@ fn validate_names_function_argument_and_path_for_each_kind_of_dtl_mistake() {
             ),
         );
     }
-    let o = pumphouse(&["validate", "--config", cfg.to_str().unwrap()]);
+    let o = pumphouse(&["validate", cfg.to_str().unwrap()]);
     let (out, err) = text(&o);
     assert!(!o.status.success(), "validate must fail: {out}\n{err}");
     let all = format!("{out}\n{err}");

@@ -56,6 +56,14 @@ impl<'p> Join<'p> {
         self.track
     }
 
+    /// Whether the index is the entity's `_id` (a plain `alias._id` path): then `find` can
+    /// read entities by `_id` instead of keeping a secondary index.
+    pub fn is_id(&self) -> bool {
+        let def = &self.program.indexes[self.index];
+        !self.program.opts.namespaced_identifiers
+            && matches!(&def.expr, crate::ast::Expr::Path(p) if p.steps.len() == 1 && p.steps[0] == "_id")
+    }
+
     /// The values this index holds for `entity`.
     pub fn keys_of(&self, entity: &Value) -> Vec<Value> {
         index_keys(self.program, self.index, entity)

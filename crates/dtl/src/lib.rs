@@ -137,8 +137,14 @@ pub fn compile(rules: &serde_json::Value, opts: &Options) -> Result<Program, Vec
     }
     let default = c.rule_names.iter().position(|n| n == "default");
     if default.is_none() {
-        let hint =
-            compile::suggest("default", c.rule_names.iter().map(|s| s.as_str())).or_else(|| {
+        let hint = compile::suggest("default", c.rule_names.iter().map(|s| s.as_str()))
+            .and_then(|h| {
+                let near = h.split('`').nth(1)?.to_string();
+                Some(format!(
+                    "rename rule `{near}` to `default`: it is the entry point run on every entity"
+                ))
+            })
+            .or_else(|| {
                 Some("add a \"default\" rule: it is the entry point run on every entity".into())
             });
         c.errors.push(CompileError {

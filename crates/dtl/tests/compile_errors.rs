@@ -75,7 +75,10 @@ fn expression_used_as_transform() {
 fn missing_default_rule() {
     let e = errors(json!({"defualt": [["copy", "*"]]}));
     assert!(e[0].message.contains("no `default` rule"));
-    assert_eq!(e[0].hint.as_deref(), Some("did you mean `defualt`?"));
+    assert_eq!(
+        e[0].hint.as_deref(),
+        Some("rename rule `defualt` to `default`: it is the entry point run on every entity")
+    );
 }
 
 #[test]

@@ -237,16 +237,25 @@ impl Lookup for Joins {
 
     fn find(&self, join: &Join<'_>, keys: &[Value]) -> Result<Vec<Value>, String> {
         let ds = join.dataset();
-        let keyf =
-            |e: &Value| -> Vec<Vec<u8>> { join.keys_of(e).iter().filter_map(join_key).collect() };
-        self.store
-            .catch_up_index(ds, join.name(), &keyf)
-            .map_err(Joins::store_err)?;
         let kb: Vec<Vec<u8>> = keys.iter().filter_map(join_key).collect();
-        let ids = self
-            .store
-            .index_lookup(join.name(), &kb)
-            .map_err(Joins::store_err)?;
+        let ids: Vec<String> = if join.is_id() {
+            // `_id` joins read the store's own `_id` index.
+            let ids: BTreeSet<String> = keys
+                .iter()
+                .filter_map(|k| k.as_str().map(String::from))
+                .collect();
+            ids.into_iter().collect()
+        } else {
+            let keyf = |e: &Value| -> Vec<Vec<u8>> {
+                join.keys_of(e).iter().filter_map(join_key).collect()
+            };
+            self.store
+                .catch_up_index(ds, join.name(), &keyf)
+                .map_err(Joins::store_err)?;
+            self.store
+                .index_lookup(join.name(), &kb)
+                .map_err(Joins::store_err)?
+        };
         let mut out = Vec::with_capacity(ids.len());
         for id in &ids {
             if let Some(e) = self.store.get(ds, id).map_err(Joins::store_err)? {
@@ -260,8 +269,10 @@ impl Lookup for Joins {
             for k in &kb {
                 cur.insert(key_dep(join.name(), k));
             }
-            for id in &ids {
-                cur.insert(id_dep(ds, id));
+            for e in &out {
+                if let Some(id) = e.get("_id").and_then(Value::as_str) {
+                    cur.insert(id_dep(ds, id));
+                }
             }
         }
         Ok(out)
