@@ -199,11 +199,18 @@ impl Node {
         res
     }
 
-    /// Pipes reading the dataset `pipe` writes run soon.
+    /// Pipes reading the dataset `pipe` writes run soon (not during run-all-pipes, which runs
+    /// them itself).
     fn signal_downstream(&self, pipe: &Pipe) {
         let Some(ds) = pipe.sink.dataset() else {
             return;
         };
+        if self
+            .run_all_state()
+            .is_some_and(|r| r.status() == "running")
+        {
+            return;
+        }
         let l = self.loaded();
         let mut s = lock(&self.sched);
         for p in &l.project.pipes {
@@ -213,6 +220,15 @@ impl Node {
         }
         drop(s);
         self.wake.notify_one();
+    }
+
+    /// Whether a dataset-fed pipe has input beyond its offset (an input-changed signal is
+    /// stale when the pipe has caught up since).
+    pub fn input_pending(&self, id: &str) -> bool {
+        let l = self.loaded();
+        l.project
+            .pipe(id)
+            .is_some_and(|p| crate::run_all::input_grew(&self.store, p).unwrap_or(true))
     }
 
     /// Scheduling on or off, persisted, with a `pump-enabled` / `pump-disabled` event.

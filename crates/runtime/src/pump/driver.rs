@@ -27,6 +27,12 @@ pub async fn drive(node: Arc<Node>, mut shutdown: watch::Receiver<bool>) {
         for l in launches {
             let n = node.clone();
             tokio::task::spawn_blocking(move || {
+                if l.kind == RunKind::InputChanged && !n.input_pending(&l.pipe) {
+                    if let Ok(mut s) = n.sched.lock() {
+                        s.finished(&l.pipe);
+                    }
+                    return;
+                }
                 let res = n.run_pipe(&l.pipe, l.kind.as_str(), l.kind == RunKind::Rescan, false);
                 if let Err(e) = res {
                     tracing::debug!(pipe = %l.pipe, "scheduled run did not complete: {e}");
