@@ -456,3 +456,45 @@ fn a_pipe_runs_soon_after_its_input_changes() {
     }
     panic!("adults did not run after people changed its input");
 }
+
+#[test]
+fn off_loopback_needs_a_key_and_tokens_stay_out_of_the_log() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let data_s = data.to_str().unwrap();
+    let o = common::pumphouse(&["serve", "--data", data_s, "--listen", "0.0.0.0:9"]);
+    let (_, err) = common::text(&o);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("refusing to listen on 0.0.0.0:9 without authentication")
+            && err.contains("--jwt-key"),
+        "{err}"
+    );
+
+    let key = tmp.path().join("key");
+    std::fs::write(&key, "a-long-random-signing-secret-0123456789").unwrap();
+    let o = common::pumphouse(&[
+        "token",
+        "--key",
+        key.to_str().unwrap(),
+        "--role",
+        "read-only",
+    ]);
+    let token = common::text(&o).0.trim().to_string();
+    let mut n = Node::start(&data, &["--jwt-key", key.to_str().unwrap()]);
+    n.token = "not-a-valid-token-secret-xyz".into();
+    assert_eq!(n.get("/pipes").status(), 401);
+    n.token = token.clone();
+    assert_eq!(n.get("/pipes").status(), 200);
+    let (s, v) = json(n.post_form("/admin", &[("operation", "reset")]));
+    assert_eq!(s, 403, "{v}");
+    let log = n.stop();
+    assert!(!log.contains("NO AUTHENTICATION"));
+    for secret in [
+        "not-a-valid-token-secret-xyz",
+        token.as_str(),
+        "a-long-random-signing-secret",
+    ] {
+        assert!(!log.contains(secret), "the log shows a secret: {log}");
+    }
+}
