@@ -76,6 +76,7 @@ impl Node {
         self.wake.notify_one();
         self.stop_run_all(timeout);
         let stopped = self.stop_all(timeout);
+        let _ = self.save_schedule();
         let _ = self.store.sync();
         stopped
     }

@@ -122,8 +122,12 @@ impl Node {
         std::fs::create_dir_all(&files.dir)
             .map_err(|e| NodeError::internal(format!("{}: {e}", files.dir.display())))?;
         let store = Arc::new(Store::open(&opts.data.join("store"))?);
-        let disabled: BTreeSet<String> = config::read_json(&files.pumps())?
-            .and_then(|v| v.get("disabled").cloned())
+        let pumps_file = config::read_json(&files.pumps())?;
+        let field = |k: &str| pumps_file.as_ref().and_then(|v| v.get(k).cloned());
+        let disabled: BTreeSet<String> = field("disabled")
+            .and_then(|v| serde_json::from_value(v).ok())
+            .unwrap_or_default();
+        let saved_next: std::collections::BTreeMap<String, i64> = field("next")
             .and_then(|v| serde_json::from_value(v).ok())
             .unwrap_or_default();
         let empty = Loaded {
@@ -154,6 +158,7 @@ impl Node {
             shutting_down: AtomicBool::new(false),
         });
         node.load_persisted(opts.import.as_deref())?;
+        lock(&node.sched).restore(&saved_next);
         *lock(&node.start_time) = now_iso(&*node.clock);
         Ok(node)
     }
@@ -321,7 +326,18 @@ impl Node {
     }
 
     fn save_disabled(&self, set: &BTreeSet<String>) -> Result<(), NodeError> {
-        config::write_json(&self.files.pumps(), &serde_json::json!({ "disabled": set }))
+        let next = lock(&self.sched).durable_next();
+        config::write_json(
+            &self.files.pumps(),
+            &serde_json::json!({ "disabled": set, "next": next }),
+        )
+    }
+
+    /// Persists the next run times of cron schedules (so a run missed while the node was down
+    /// happens right after the restart) when they changed.
+    pub fn save_schedule(&self) -> Result<(), NodeError> {
+        let set = lock(&self.disabled).clone();
+        self.save_disabled(&set)
     }
 }
 
