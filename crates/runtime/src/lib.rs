@@ -3,6 +3,7 @@
 //! nothing changes, `execlog` writes the execution log (`system:pump:<pipe>`).
 
 pub mod execlog;
+pub mod microservice;
 pub mod namespaces;
 pub mod order;
 pub mod output;
