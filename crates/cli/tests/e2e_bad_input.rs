@@ -105,6 +105,57 @@ fn non_string_id_in_embedded_entities() {
     );
 }
 
+/// A pipe with 20,000 embedded entities (over 1 MiB, so streamed from the file), where
+/// entity 15,000 is replaced by `bad`.
+fn big_embedded(bad: &str) -> String {
+    let items: Vec<String> = (0..20_000)
+        .map(|i| match i {
+            15_000 => bad.to_string(),
+            _ => {
+                format!(r#"{{"_id": "e{i}", "text": "some text to make the entity longer, {i}"}}"#)
+            }
+        })
+        .collect();
+    format!(
+        "{{\"_id\": \"x\", \"type\": \"pipe\",\n \"source\": {{\"type\": \"embedded\", \"entities\": [\n{}\n]}}}}",
+        items.join(",\n")
+    )
+}
+
+#[test]
+fn non_string_id_deep_in_a_large_embedded_array() {
+    let err = bad_case(
+        "pipes/x.conf.json",
+        &big_embedded(r#"{"name": "n", "_id": 15000}"#),
+    );
+    assert!(
+        err.contains("$.source.entities: entity 15000 ($.source.entities[15000]): _id must be a string, not integer"),
+        "{err}"
+    );
+}
+
+#[test]
+fn syntax_error_deep_in_a_large_embedded_array() {
+    let err = bad_case(
+        "pipes/x.conf.json",
+        &big_embedded(r#"{"_id": "a", "n": tru}"#),
+    );
+    // Line 15,003 of the file: the pipe starts on line 1, the entities on line 3.
+    assert!(
+        err.contains("pipes/x.conf.json:15003: entity 15000: expected ident"),
+        "{err}"
+    );
+}
+
+#[test]
+fn error_after_a_large_embedded_array_names_its_line() {
+    let text =
+        big_embedded(r#"{"_id": "e15000"}"#).replace("]}}", "]}, \"sink\": {\"type\": \"nul\"}}");
+    let err = bad_case("pipes/x.conf.json", &text);
+    assert!(err.contains("pipes/x.conf.json:20003:22: "), "{err}");
+    assert!(err.contains("unknown sink type \"nul\""), "{err}");
+}
+
 #[test]
 fn non_string_id_from_dtl() {
     let err = bad_case(

@@ -7,6 +7,8 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
+use crate::excise::Cut;
+
 /// A position in a file, 1-based.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Pos {
@@ -63,6 +65,17 @@ pub struct SyntaxError {
 
 /// Parses a JSON document (a leading UTF-8 BOM is allowed).
 pub fn parse(text: &str) -> Result<Located, SyntaxError> {
+    parse_inner(text, None)
+}
+
+/// Parses a file read by `excise::read`: each cut `[]` becomes a `RawRange` of the original
+/// file, and lines and columns are those of the original file. Arrays left in the text are
+/// parsed, whatever their size.
+pub fn parse_cut(text: &str, cuts: &HashMap<usize, Cut>) -> Result<Located, SyntaxError> {
+    parse_inner(text, Some(cuts))
+}
+
+fn parse_inner(text: &str, cuts: Option<&HashMap<usize, Cut>>) -> Result<Located, SyntaxError> {
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let text = &text[bom..];
     let mut p = Parser {
@@ -73,6 +86,8 @@ pub fn parse(text: &str) -> Result<Located, SyntaxError> {
         positions: HashMap::new(),
         raw: HashMap::new(),
         bom,
+        cuts,
+        col_shift: None,
     };
     p.ws();
     let v = p.value("$".to_string(), 0)?;
@@ -112,9 +127,38 @@ struct Parser<'a> {
     positions: HashMap<String, Pos>,
     raw: HashMap<String, RawRange>,
     bom: usize,
+    cuts: Option<&'a HashMap<usize, Cut>>,
+    /// (line start, columns): the line starting at this offset continues a line of the
+    /// original file that was this many characters long before it (after a cut).
+    col_shift: Option<(usize, usize)>,
 }
 
 impl Parser<'_> {
+    /// A cut array (`parse_cut`) at the current offset: recorded as raw, skipped.
+    fn cut(&mut self, path: &str, here: Pos) -> bool {
+        let Some(cut) = self.cuts.and_then(|c| c.get(&self.i)).copied() else {
+            return false;
+        };
+        if self.s.get(self.i..self.i + 2) != Some(b"[]".as_slice()) {
+            return false;
+        }
+        self.positions.insert(path.to_string(), here);
+        self.raw.insert(
+            path.to_string(),
+            RawRange {
+                start: cut.start,
+                end: cut.end,
+                pos: here,
+                bom: self.bom,
+            },
+        );
+        self.i += 2;
+        self.line += cut.lines;
+        self.line_start = self.i;
+        self.col_shift = Some((self.i, cut.end_col));
+        true
+    }
+
     /// Skips one value without building it, keeping line counts; `false` on a syntax error
     /// (the caller then parses normally to report it).
     fn skip(&mut self, depth: usize) -> bool {
@@ -192,7 +236,11 @@ impl Parser<'_> {
         let col = String::from_utf8_lossy(&self.s[self.line_start..self.i.min(self.s.len())])
             .chars()
             .count()
-            + 1;
+            + 1
+            + match self.col_shift {
+                Some((at, cols)) if at == self.line_start => cols,
+                _ => 0,
+            };
         Pos {
             line: self.line,
             col,
@@ -225,7 +273,11 @@ impl Parser<'_> {
             return Err(self.err("JSON nested too deeply"));
         }
         let here = self.pos();
-        if path.ends_with(".entities") && self.s.get(self.i) == Some(&b'[') {
+        if self.cuts.is_some() {
+            if self.cut(&path, here) {
+                return Ok(Value::Null);
+            }
+        } else if path.ends_with(".entities") && self.s.get(self.i) == Some(&b'[') {
             let (i, line, line_start) = (self.i, self.line, self.line_start);
             if self.skip(depth) && self.i - i > RAW_ENTITIES_BYTES {
                 self.positions.insert(path.clone(), here);

@@ -5,6 +5,7 @@
 
 pub mod diag;
 pub mod env;
+pub mod excise;
 pub mod http_specs;
 pub mod jsonpos;
 pub mod model;

@@ -45,7 +45,7 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Project, Vec<Diagnostic>>
     let mut docs: Vec<Located> = Vec::new();
     let mut entries: Vec<Entry> = Vec::new();
     for file in &files {
-        let text = match std::fs::read_to_string(file) {
+        let text = match crate::excise::read(file) {
             Ok(t) => t,
             Err(e) => {
                 diags.push(at_file(
@@ -55,7 +55,7 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Project, Vec<Diagnostic>>
                 continue;
             }
         };
-        let doc = match jsonpos::parse(&text) {
+        let doc = match jsonpos::parse_cut(&text.text, &text.cuts) {
             Ok(d) => d,
             Err(e) => {
                 let mut d = at_file(

@@ -459,15 +459,14 @@ fn source(
             unknown_props(s, EMBEDDED_PROPS, path, "the embedded source", d);
             let epath = format!("{path}.entities");
             if let Some((file, range)) = ctx.raw.get(&(pipe_id.to_string(), epath.clone())) {
-                let res =
-                    crate::rawstream::for_each_entity(file, range, |i, e| match e.get("_id") {
-                        Some(pumphouse_value::Value::String(_)) => Ok(()),
-                        Some(other) => Err(format!(
-                            "entity {i} ({epath}[{i}]): _id must be a string, not {}",
-                            other.type_name()
-                        )),
-                        None => Err(format!("entity {i} ({epath}[{i}]) has no string \"_id\"")),
-                    });
+                let res = crate::rawstream::for_each_id(file, range, |i, id| match id {
+                    Some(pumphouse_value::Value::String(_)) => Ok(()),
+                    Some(other) => Err(format!(
+                        "entity {i} ({epath}[{i}]): _id must be a string, not {}",
+                        other.type_name()
+                    )),
+                    None => Err(format!("entity {i} ({epath}[{i}]) has no string \"_id\"")),
+                });
                 if let Err(msg) = res {
                     d.push(
                         Diagnostic::error(epath.clone(), msg)

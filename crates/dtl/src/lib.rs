@@ -9,6 +9,7 @@ mod error;
 mod eval;
 mod functions;
 mod ns;
+mod owned;
 mod path;
 mod transforms;
 mod wildcard;
@@ -87,6 +88,8 @@ pub struct Program {
     rule_names: Vec<String>,
     default: usize,
     opts: Options,
+    /// `transform_owned` can use the source as the target (see `owned`).
+    moves_source: bool,
 }
 
 /// Compiles a rules object (`{"default": [...], "other": [...]}`).
@@ -123,10 +126,12 @@ pub fn compile(rules: &serde_json::Value, opts: &Options) -> Result<Program, Vec
     if !c.errors.is_empty() {
         return Err(c.errors);
     }
+    let default = default.unwrap_or(0);
     Ok(Program {
+        moves_source: owned::moves_source(&compiled[default]),
         rules: compiled,
         rule_names: c.rule_names,
-        default: default.unwrap_or(0),
+        default,
         opts: opts.clone(),
     })
 }
@@ -143,7 +148,29 @@ impl Program {
         let mut target = Value::Dict(Map::with_capacity(cap));
         let flow =
             transforms::run_rule(&env, &self.rules[self.default], source, &mut target, None)?;
-        let created = env.created.into_inner();
+        self.output(flow, target, env.created.into_inner())
+    }
+
+    /// As `transform`, taking the source entity. When the default rule starts with
+    /// `["copy", "*"]` and nothing after it reads the source, the source becomes the target
+    /// without being cloned; otherwise this is `transform`.
+    pub fn transform_owned(&self, source: Value, ctx: &EvalContext) -> Result<Output, EvalError> {
+        if !self.moves_source || !matches!(source, Value::Dict(_)) {
+            return self.transform(&source, ctx);
+        }
+        let env = Env {
+            program: self,
+            ctx,
+            created: RefCell::new(Vec::new()),
+        };
+        let unused = Value::Null;
+        let mut target = source;
+        let rest = &self.rules[self.default][1..];
+        let flow = transforms::run_rule(&env, rest, &unused, &mut target, None)?;
+        self.output(flow, target, env.created.into_inner())
+    }
+
+    fn output(&self, flow: Flow, target: Value, created: Vec<Value>) -> Result<Output, EvalError> {
         match flow {
             Flow::Filtered => {
                 return Ok(Output {

@@ -1,5 +1,6 @@
 //! The execution log: one entity per pump event in the dataset `system:pump:<pipe>`
-//! (`pump-started`, `pump-completed`, `pump-failed`, ...), readable like any dataset.
+//! (`pump-started`, `pump-completed`, `pump-failed`, `pump-offset-set`, `pump-enabled`,
+//! `pump-disabled`), readable like any dataset (`GET /api/pipes/{id}/log`).
 
 use pumphouse_store::Store;
 use pumphouse_value::{DateTime, Map, Value};
@@ -39,9 +40,56 @@ pub fn completed(
     store.append_log(pipe, Value::Dict(m)).map(|_| ())
 }
 
+/// A run begins: `sync_type` is `full` or `incremental`; `trigger` says who started it.
+pub fn started(
+    store: &Store,
+    pipe: &str,
+    sync_type: &str,
+    trigger: &str,
+) -> Result<(), pumphouse_store::StoreError> {
+    let mut m = event(pipe, "pump-started");
+    m.insert("sync_type".into(), Value::String(sync_type.into()));
+    m.insert("trigger".into(), Value::String(trigger.into()));
+    store.append_log(pipe, Value::Dict(m)).map(|_| ())
+}
+
+/// The pipe's last-seen was set through the API (`""`/null = reset).
+pub fn offset_set(
+    store: &Store,
+    pipe: &str,
+    original: &Value,
+    new: &Value,
+) -> Result<(), pumphouse_store::StoreError> {
+    let mut m = event(pipe, "pump-offset-set");
+    m.insert("pipe_offset".into(), new.clone());
+    m.insert("original_pipe_offset".into(), original.clone());
+    m.insert("is_reset".into(), Value::Bool(new.is_null()));
+    store.append_log(pipe, Value::Dict(m)).map(|_| ())
+}
+
+/// Scheduling was switched on (`pump-enabled`) or off (`pump-disabled`, with its comment).
+pub fn enabled(
+    store: &Store,
+    pipe: &str,
+    on: bool,
+    comment: Option<&str>,
+) -> Result<(), pumphouse_store::StoreError> {
+    let mut m = event(pipe, if on { "pump-enabled" } else { "pump-disabled" });
+    if let Some(c) = comment {
+        m.insert("comment".into(), Value::String(c.into()));
+    }
+    store.append_log(pipe, Value::Dict(m)).map(|_| ())
+}
+
 pub fn failed(store: &Store, pipe: &str, e: &RunError) -> Result<(), pumphouse_store::StoreError> {
     let mut m = event(pipe, "pump-failed");
     m.insert("message".into(), Value::String(e.message.clone()));
+    if e.stopped {
+        m.insert(
+            "reason_why_stopped".into(),
+            Value::String("stopped on request".into()),
+        );
+    }
     m.insert(
         "cause".into(),
         Value::List(e.causes.iter().map(|c| Value::String(c.clone())).collect()),

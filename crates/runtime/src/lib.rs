@@ -11,5 +11,5 @@ pub mod run_all;
 pub mod runner;
 pub mod transform;
 
-pub use run_all::{run_all, PipeSummary, RunAllOptions};
-pub use runner::{run_pipe, RunError, RunStats};
+pub use run_all::{run_all, run_all_with, PipeRunner, PipeSummary, RunAllOptions};
+pub use runner::{run_pipe, run_pipe_until, RunError, RunStats};

@@ -43,6 +43,33 @@ pub fn run_all(
     opts: &RunAllOptions,
     progress: Progress,
 ) -> Result<Vec<PipeSummary>, (Vec<PipeSummary>, String, RunError)> {
+    let run = |pipe: &Pipe| {
+        let res = run_pipe(store, pipe, progress);
+        match &res {
+            Ok(s) if s.changed > 0 => {
+                let _ = execlog::completed(store, &pipe.id, s);
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let _ = execlog::failed(store, &pipe.id, e);
+            }
+        }
+        res
+    };
+    run_all_with(store, project, opts, &run)
+}
+
+/// One pipe run as `run_all_with` asks for it (the node adds locking, stop and its log).
+pub type PipeRunner<'a> = &'a (dyn Fn(&Pipe) -> Result<RunStats, RunError> + Sync);
+
+/// `run_all` with the single-pipe run supplied by the caller; the caller writes the
+/// execution log.
+pub fn run_all_with(
+    store: &Arc<Store>,
+    project: &Project,
+    opts: &RunAllOptions,
+    run: PipeRunner,
+) -> Result<Vec<PipeSummary>, (Vec<PipeSummary>, String, RunError)> {
     let selected: Vec<&Pipe> = project
         .pipes
         .iter()
@@ -78,16 +105,12 @@ pub fn run_all(
             if !grew {
                 continue;
             }
-            match run_pipe(store, pipe, progress) {
+            match run(pipe) {
                 Ok(s) => {
                     add(sum, &s);
                     changed += s.changed;
-                    if s.changed > 0 {
-                        let _ = execlog::completed(store, &pipe.id, &s);
-                    }
                 }
                 Err(e) => {
-                    let _ = execlog::failed(store, &pipe.id, &e);
                     let id = pipe.id.clone();
                     return Err((list(&sums), id, e));
                 }
@@ -109,7 +132,7 @@ fn add(sum: &mut PipeSummary, s: &RunStats) {
 }
 
 /// Whether a dataset-fed pipe has input beyond its last-seen offset.
-fn input_grew(store: &Store, pipe: &Pipe) -> Result<bool, RunError> {
+pub fn input_grew(store: &Store, pipe: &Pipe) -> Result<bool, RunError> {
     let SourceSpec::Dataset { dataset, .. } = &pipe.source else {
         return Ok(false);
     };

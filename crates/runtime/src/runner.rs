@@ -8,6 +8,7 @@
 //! is resumed as a full run by the store (its seen-set was committed with each batch), so
 //! deletion tracking stays correct.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::sync_channel;
 use std::sync::Arc;
 use std::time::Instant;
@@ -29,6 +30,8 @@ pub struct RunError {
     pub causes: Vec<String>,
     /// The `_id` of the entity being processed, if any.
     pub entity: Option<String>,
+    /// The run was stopped on request (stop operation, shutdown) after a commit.
+    pub stopped: bool,
 }
 
 impl RunError {
@@ -37,6 +40,16 @@ impl RunError {
             message: msg.into(),
             causes: vec![],
             entity: None,
+            stopped: false,
+        }
+    }
+    /// A run stopped on request: everything up to the last batch is committed.
+    pub fn stopped(pipe: &str) -> Self {
+        RunError {
+            stopped: true,
+            ..RunError::config(format!(
+                "the run of pipe {pipe:?} was stopped on request; the next run continues from the last committed batch"
+            ))
         }
     }
     pub fn entity(e: &Value, msg: impl Into<String>) -> Self {
@@ -53,6 +66,7 @@ impl RunError {
             message,
             causes: vec![],
             entity: id,
+            stopped: false,
         }
     }
 }
@@ -63,6 +77,7 @@ impl From<StoreError> for RunError {
             message: format!("store: {e}"),
             causes: chain(&e),
             entity: None,
+            stopped: false,
         }
     }
 }
@@ -73,6 +88,7 @@ impl From<ConnectorError> for RunError {
             message: e.to_string(),
             causes: chain(&e),
             entity: None,
+            stopped: false,
         }
     }
 }
@@ -105,6 +121,17 @@ pub type Progress<'a> = &'a (dyn Fn(&str, u64) + Sync);
 
 /// Runs `pipe` once against `store`.
 pub fn run_pipe(store: &Arc<Store>, pipe: &Pipe, progress: Progress) -> Result<RunStats, RunError> {
+    run_pipe_until(store, pipe, progress, &AtomicBool::new(false))
+}
+
+/// Runs `pipe` once; when `stop` becomes true the run commits the batches written so far and
+/// ends with a `RunError` whose `stopped` is set (never a half-written batch).
+pub fn run_pipe_until(
+    store: &Arc<Store>,
+    pipe: &Pipe,
+    progress: Progress,
+    stop: &AtomicBool,
+) -> Result<RunStats, RunError> {
     if let Some(why) = &pipe.not_runnable {
         return Err(RunError::config(format!(
             "pipe {:?} cannot run: {why}",
@@ -171,6 +198,11 @@ pub fn run_pipe(store: &Arc<Store>, pipe: &Pipe, progress: Progress) -> Result<R
             pending += n;
             if !last_seen.is_null() {
                 stats.last_seen = last_seen;
+            }
+            if stop.load(Ordering::Relaxed) {
+                st.last_seen = stats.last_seen.clone();
+                sink.commit(&st)?;
+                return Err(RunError::stopped(&pipe.id));
             }
             if pending >= COMMIT_EVERY {
                 st.last_seen = stats.last_seen.clone();

@@ -26,7 +26,7 @@ pub fn apply(pipe: &Pipe, entity: Value, out: &mut Vec<Value>) -> Result<(), Run
             ));
         };
         let mut next = Vec::with_capacity(current.len());
-        for e in &current {
+        for e in current {
             dtl_step(program, e, deleted, &mut next)?;
         }
         current = next;
@@ -38,21 +38,25 @@ pub fn apply(pipe: &Pipe, entity: Value, out: &mut Vec<Value>) -> Result<(), Run
 /// marker, and the entities it `create`d.
 fn dtl_step(
     program: &pumphouse_dtl::Program,
-    e: &Value,
+    e: Value,
     deleted: bool,
     next: &mut Vec<Value>,
 ) -> Result<(), RunError> {
     let ctx = EvalContext::default();
-    let res = program
-        .transform(e, &ctx)
-        .map_err(|err| RunError::entity(e, format!("DTL failed: {err}")))?;
+    // The source is moved into the program; keep what errors and filters need.
+    let source_id = e.get("_id").cloned();
+    let res = program.transform_owned(e, &ctx).map_err(|err| {
+        let mut m = pumphouse_value::Map::new();
+        m.extend(source_id.clone().map(|id| ("_id".to_string(), id)));
+        RunError::entity(&Value::Dict(m), format!("DTL failed: {err}"))
+    })?;
     if res.filtered {
         let id = res
             .target
             .as_ref()
             .and_then(|t| t.get("_id"))
-            .or_else(|| e.get("_id"))
             .cloned()
+            .or(source_id)
             .unwrap_or(Value::Null);
         let mut m = pumphouse_value::Map::new();
         m.insert("_id".into(), id);
@@ -118,7 +122,7 @@ impl Chain {
                 (_, Some(h)) => h.apply(current)?,
                 (TransformSpec::Dtl { program, .. }, None) => {
                     let mut next = Vec::with_capacity(current.len());
-                    for e in &current {
+                    for e in current {
                         let deleted = matches!(e.get("_deleted"), Some(Value::Bool(true)));
                         dtl_step(program, e, deleted, &mut next)?;
                     }
