@@ -1,4 +1,4 @@
-//! The `pumphouse` command line: run, validate, test, update, dtl, datasets, entities.
+//! The `pumphouse` command line: serve, run, validate, test, update, dtl, datasets, entities, token.
 //! Library crates do the work; this file parses arguments, prints results and turns errors
 //! into one clear message and a non-zero exit.
 
@@ -6,6 +6,7 @@ mod cmd_data;
 mod cmd_dtl;
 mod cmd_run;
 mod cmd_secrets;
+mod cmd_serve;
 mod cmd_test;
 mod expected;
 mod pyjson;
@@ -33,6 +34,41 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// Run the node: the pump scheduler and Sesam's service API under /api.
+    Serve {
+        /// A sesam-py project folder or JSON config file, imported when it changed since the
+        /// last start (config changed through the API is kept in the data folder otherwise).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// The data folder: store/ (datasets) and node/ (config, env, pump settings).
+        #[arg(long, default_value = "pumphouse-data")]
+        data: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:9042")]
+        listen: String,
+        /// HS256 signing key of the API's JWTs (required off loopback unless --token-file).
+        #[arg(long)]
+        jwt_key: Option<PathBuf>,
+        /// Static tokens, one "<role> <token>" per line (role admin or read-only).
+        #[arg(long)]
+        token_file: Option<PathBuf>,
+        /// Scheduled pipe runs at once.
+        #[arg(long, default_value_t = 4)]
+        max_concurrent: usize,
+        /// Report developer_mode false (sesam-py then only allows upload/download -force).
+        #[arg(long)]
+        no_developer_mode: bool,
+    },
+    /// Print a signed JWT for `serve --jwt-key`.
+    Token {
+        #[arg(long)]
+        key: PathBuf,
+        /// admin or read-only.
+        #[arg(long, default_value = "admin")]
+        role: String,
+        /// Seconds until the token expires (default: never).
+        #[arg(long)]
+        expires_in: Option<u64>,
+    },
     /// Run pipes once, in dependency order, until nothing changes; print a summary per pipe.
     Run {
         /// A sesam-py project folder or a JSON file holding the config array.
@@ -139,6 +175,28 @@ enum SecretCmd {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let res = match cli.cmd {
+        Cmd::Serve {
+            config,
+            data,
+            listen,
+            jwt_key,
+            token_file,
+            max_concurrent,
+            no_developer_mode,
+        } => cmd_serve::serve(cmd_serve::ServeArgs {
+            config,
+            data,
+            listen,
+            jwt_key,
+            token_file,
+            max_concurrent,
+            developer_mode: !no_developer_mode,
+        }),
+        Cmd::Token {
+            key,
+            role,
+            expires_in,
+        } => cmd_serve::token(&key, &role, expires_in),
         Cmd::Run {
             config,
             data,

@@ -1,12 +1,16 @@
 //! The pumphouse runtime: `runner` runs one pipe (source → transforms → sink) with crash-safe
 //! commits, `order` sorts pipes by their dataset dependencies, `run_all` runs a project until
-//! nothing changes, `execlog` writes the execution log (`system:pump:<pipe>`).
+//! nothing changes, `execlog` writes the execution log (`system:pump:<pipe>`), `pump` schedules
+//! runs (cron, intervals, concurrency limit) on an injected clock, and `node` is the running
+//! node behind `pumphouse serve` (config, env, pumps, run-all-pipes, reset).
 
 pub mod execlog;
 pub mod microservice;
 pub mod namespaces;
+pub mod node;
 pub mod order;
 pub mod output;
+pub mod pump;
 pub mod run_all;
 pub mod runner;
 pub mod transform;

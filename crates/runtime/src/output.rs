@@ -12,8 +12,25 @@ use pumphouse_value::Value;
 
 use crate::runner::RunError;
 
+/// The output at a stage of `GET /api/pipes/{id}/entities?stage=`: `source` and
+/// `before-transforms` are the source's entities, `after-transforms` and `sink` (the default)
+/// the transformed ones; the latest version of each `_id` either way.
+pub fn at_stage(store: &Arc<Store>, pipe: &Pipe, stage: &str) -> Result<Vec<Value>, RunError> {
+    match stage {
+        "source" | "before-transforms" | "before-transform" => gather(store, pipe, false),
+        "" | "sink" | "after-transforms" | "after-transform" => gather(store, pipe, true),
+        other => Err(RunError::config(format!(
+            "unknown stage {other:?}; use source, before-transforms, after-transforms or sink"
+        ))),
+    }
+}
+
 /// Collects the output in memory (meant for tests and endpoint previews, not bulk data).
 pub fn collect(store: &Arc<Store>, pipe: &Pipe) -> Result<Vec<Value>, RunError> {
+    gather(store, pipe, true)
+}
+
+fn gather(store: &Arc<Store>, pipe: &Pipe, transformed: bool) -> Result<Vec<Value>, RunError> {
     let mut source = open_source(&pipe.source, store, &Value::Null)?;
     let mut out: Vec<Value> = Vec::new();
     let mut pos: HashMap<String, usize> = HashMap::new();
@@ -21,7 +38,11 @@ pub fn collect(store: &Arc<Store>, pipe: &Pipe) -> Result<Vec<Value>, RunError> 
     while let Some(b) = source.next_batch(pipe.batch_size)? {
         for e in b.entities {
             buf.clear();
-            crate::transform::apply(pipe, e, &mut buf)?;
+            if transformed {
+                crate::transform::apply(pipe, e, &mut buf)?;
+            } else {
+                buf.push(e);
+            }
             for t in buf.drain(..) {
                 let id = t
                     .get("_id")
