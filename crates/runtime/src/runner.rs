@@ -171,7 +171,9 @@ pub fn run_pipe_until(
     let chain = &chain;
     let (populated, end_last_seen) = std::thread::scope(|scope| -> Result<_, RunError> {
         let (tx, rx) = sync_channel::<Result<(Vec<Value>, u64, Value), RunError>>(4);
-        let producer = scope.spawn(move || -> (bool, Option<Value>) {
+        // Named, so profiles show the source+DTL stage apart from the sink (this thread).
+        let producer = std::thread::Builder::new().name("pipe-source".into());
+        let producer = producer.spawn_scoped(scope, move || -> (bool, Option<Value>) {
             loop {
                 let msg = match source.next_batch(batch_size) {
                     Ok(None) => return (source.populated(), source.end_last_seen()),
@@ -190,6 +192,8 @@ pub fn run_pipe_until(
                 }
             }
         });
+        let producer = producer
+            .map_err(|e| RunError::config(format!("cannot start the source thread: {e}")))?;
         let mut pending = 0u64;
         for msg in rx.iter() {
             let (entities, n, last_seen) = msg?;
