@@ -30,7 +30,11 @@ fn microservice_lifecycle_secrets_status_logs_proxy() {
                      "environment": {"REQUEST_LOG": log.to_str().unwrap()}, "port": port}},
         {"_id": "paged", "type": "pipe",
          "source": {"type": "json", "system": "proto", "url": "entities"},
-         "pump": {"mode": "manual"}}
+         "pump": {"mode": "manual"}},
+        {"_id": "paged-endpoint", "type": "pipe",
+         "source": {"type": "dataset", "dataset": "paged"},
+         "transform": {"type": "dtl", "rules": {"default": [["copy", "*"], ["add", "double", ["*", 2, "_S.n"]]]}},
+         "sink": {"type": "http_endpoint"}}
     ]);
     let mut n = Node::start(&tmp.path().join("data"), &[]);
     let (s, v) = json(n.put_json("/config", &config));
@@ -98,6 +102,25 @@ fn microservice_lifecycle_secrets_status_logs_proxy() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+
+    // The http_endpoint publisher: source from since, transforms, _updated kept.
+    let (s, all) = json(n.get("/publishers/paged-endpoint/entities"));
+    assert_eq!(s, 200, "{all}");
+    let all = all.as_array().unwrap().clone();
+    assert_eq!(all.len(), 10);
+    assert_eq!(all[3]["double"], all[3]["n"].as_i64().unwrap() * 2);
+    let since = all[4]["_updated"].clone();
+    let (_, rest) = json(n.get(&format!(
+        "/publishers/paged-endpoint/entities?since={since}&limit=2"
+    )));
+    let rest = rest.as_array().unwrap();
+    assert_eq!(rest.len(), 2);
+    assert_eq!(rest[0]["_id"], all[5]["_id"]);
+    let (s, _) = json(n.get("/publishers/paged/entities"));
+    assert_eq!(
+        s, 404,
+        "a pipe without an http_endpoint sink publishes nothing"
+    );
 
     let logs = n.get("/systems/proto/logs").text().unwrap();
     assert!(logs.contains("/entities"), "{logs}");

@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod microservices;
 pub mod node;
 pub mod pipes;
+pub mod publishers;
 pub mod pump;
 pub mod runall;
 pub mod secrets;
@@ -26,5 +27,6 @@ pub fn all(r: Routes) -> Routes {
     let r = systems::routes(r);
     let r = secrets::routes(r);
     let r = microservices::routes(r);
+    let r = publishers::routes(r);
     metrics::routes(r)
 }
