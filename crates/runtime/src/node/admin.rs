@@ -77,6 +77,7 @@ impl Node {
         self.stop_run_all(timeout);
         let stopped = self.stop_all(timeout);
         let _ = self.save_schedule();
+        self.stop_services();
         let _ = self.store.sync();
         stopped
     }

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod config;
 pub mod pumps;
 pub mod runall;
+pub mod services;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
@@ -96,6 +97,8 @@ pub struct Node {
     start_time: Mutex<String>,
     runall: Mutex<Option<Arc<RunAll>>>,
     shutting_down: AtomicBool,
+    /// Running microservices (`services`).
+    services: services::Services,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -156,6 +159,7 @@ impl Node {
             start_time: Mutex::new(String::new()),
             runall: Mutex::new(None),
             shutting_down: AtomicBool::new(false),
+            services: Default::default(),
         });
         node.load_persisted(opts.import.as_deref())?;
         lock(&node.sched).restore(&saved_next);
@@ -245,6 +249,7 @@ impl Node {
             }
         }
         self.reschedule(false);
+        self.sync_services();
         Ok(new)
     }
 
