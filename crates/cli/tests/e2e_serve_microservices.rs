@@ -34,7 +34,8 @@ fn microservice_lifecycle_secrets_status_logs_proxy() {
         {"_id": "paged-endpoint", "type": "pipe",
          "source": {"type": "dataset", "dataset": "paged"},
          "transform": {"type": "dtl", "rules": {"default": [["copy", "*"], ["add", "double", ["*", 2, "_S.n"]]]}},
-         "sink": {"type": "http_endpoint"}}
+         "sink": {"type": "http_endpoint"}},
+        {"_id": "inbox", "type": "pipe", "source": {"type": "http_endpoint"}}
     ]);
     let mut n = Node::start(&tmp.path().join("data"), &[]);
     let (s, v) = json(n.put_json("/config", &config));
@@ -121,6 +122,52 @@ fn microservice_lifecycle_secrets_status_logs_proxy() {
         s, 404,
         "a pipe without an http_endpoint sink publishes nothing"
     );
+
+    // The http_endpoint receiver: incremental pushes add, a full sequence deletes the rest.
+    let ids = |n: &Node| -> Vec<String> {
+        let (_, v) = json(n.get("/datasets/inbox/entities?history=false&deleted=false"));
+        let mut ids: Vec<String> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["_deleted"] != true)
+            .map(|e| e["_id"].as_str().unwrap().to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let push = |n: &Node, q: &str, body: serde_json::Value| {
+        json(n.post_json(&format!("/receivers/inbox/entities{q}"), &body)).0
+    };
+    assert_eq!(push(&n, "", json!([{"_id": "a"}, {"_id": "b"}])), 200);
+    assert_eq!(push(&n, "", json!({"_id": "c"})), 200);
+    assert_eq!(ids(&n), ["a", "b", "c"]);
+    let seq = "?is_full=true&sequence_id=s1";
+    assert_eq!(
+        push(
+            &n,
+            &format!("{seq}&request_id=1&is_first=true"),
+            json!([{"_id": "b"}])
+        ),
+        200
+    );
+    assert_eq!(
+        push(
+            &n,
+            &format!("{seq}&request_id=3&previous_request_id=2"),
+            json!([{"_id": "x"}])
+        ),
+        409
+    );
+    assert_eq!(
+        push(
+            &n,
+            &format!("{seq}&request_id=2&previous_request_id=1&is_last=true"),
+            json!([{"_id": "d"}])
+        ),
+        200
+    );
+    assert_eq!(ids(&n), ["b", "d"], "a and c were not in the full sync");
 
     let logs = n.get("/systems/proto/logs").text().unwrap();
     assert!(logs.contains("/entities"), "{logs}");
