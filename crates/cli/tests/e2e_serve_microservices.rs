@@ -29,7 +29,8 @@ fn microservice_lifecycle_secrets_status_logs_proxy() {
          "process": {"command": ["python3", python::services_dir().join("protocol_service.py").to_str().unwrap()],
                      "environment": {"REQUEST_LOG": log.to_str().unwrap()}, "port": port}},
         {"_id": "paged", "type": "pipe",
-         "source": {"type": "json", "system": "proto", "url": "entities"},
+         "source": {"type": "json", "system": "proto", "url": "entities",
+                    "supports_since": true, "is_chronological": true},
          "pump": {"mode": "manual"}},
         {"_id": "paged-endpoint", "type": "pipe",
          "source": {"type": "dataset", "dataset": "paged"},
@@ -103,6 +104,48 @@ fn microservice_lifecycle_secrets_status_logs_proxy() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+
+    // Continuation: the next run sends since; a rescan (what rescan_cron_expression
+    // triggers) resets the offset and reads everything again.
+    let entity_requests = || -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|r| r["path"] == "/entities")
+            .map(|r| r["args"].clone())
+            .collect()
+    };
+    let wait_for = |count: usize| {
+        let until = Instant::now() + Duration::from_secs(60);
+        while entity_requests().len() < count {
+            assert!(
+                Instant::now() < until,
+                "no new request: {:?}",
+                entity_requests()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    let before = entity_requests().len();
+    assert_eq!(
+        entity_requests()[before - 1],
+        json!({}),
+        "the first run is full"
+    );
+    let (s, v) = json(n.post_form("/pipes/paged/pump", &[("operation", "start")]));
+    assert_eq!(s, 200, "{v}");
+    wait_for(before + 1);
+    assert_eq!(entity_requests()[before], json!({"since": "10"}));
+    let (s, v) = json(n.post_form("/pipes/paged/pump", &[("operation", "start-rescan")]));
+    assert_eq!(s, 200, "{v}");
+    wait_for(before + 2);
+    assert_eq!(
+        entity_requests()[before + 1],
+        json!({}),
+        "a rescan sends no since"
+    );
 
     // The http_endpoint publisher: source from since, transforms, _updated kept.
     let (s, all) = json(n.get("/publishers/paged-endpoint/entities"));
