@@ -36,7 +36,9 @@ fn microservice_lifecycle_secrets_status_logs_proxy() {
          "source": {"type": "dataset", "dataset": "paged"},
          "transform": {"type": "dtl", "rules": {"default": [["copy", "*"], ["add", "double", ["*", 2, "_S.n"]]]}},
          "sink": {"type": "http_endpoint"}},
-        {"_id": "inbox", "type": "pipe", "source": {"type": "http_endpoint"}}
+        {"_id": "inbox", "type": "pipe", "source": {"type": "http_endpoint"}},
+        {"_id": "paged-csv", "type": "pipe", "source": {"type": "dataset", "dataset": "paged"},
+         "sink": {"type": "csv_endpoint", "columns": ["_id", "n"]}}
     ]);
     let mut n = Node::start(&tmp.path().join("data"), &[]);
     let (s, v) = json(n.put_json("/config", &config));
@@ -160,6 +162,9 @@ fn microservice_lifecycle_secrets_status_logs_proxy() {
     let rest = rest.as_array().unwrap();
     assert_eq!(rest.len(), 2);
     assert_eq!(rest[0]["_id"], all[5]["_id"]);
+    let r = n.get("/publishers/paged-csv/csv?limit=3");
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().unwrap(), "_id,n\r\ne1,1\r\ne2,2\r\ne3,3\r\n");
     let (s, _) = json(n.get("/publishers/paged/entities"));
     assert_eq!(
         s, 404,
