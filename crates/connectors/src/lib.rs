@@ -5,6 +5,7 @@
 //! sink stages writes and makes them durable in `commit`, together with the pipe state, so a
 //! crash never separates data from offset.
 
+pub mod csv_endpoint;
 pub mod dataset;
 pub mod embedded;
 pub mod empty;

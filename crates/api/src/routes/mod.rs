@@ -12,6 +12,7 @@ pub mod node;
 pub mod pipes;
 pub mod publishers;
 pub mod pump;
+pub mod receivers;
 pub mod runall;
 pub mod secrets;
 pub mod systems;
@@ -28,5 +29,6 @@ pub fn all(r: Routes) -> Routes {
     let r = secrets::routes(r);
     let r = microservices::routes(r);
     let r = publishers::routes(r);
+    let r = receivers::routes(r);
     metrics::routes(r)
 }

@@ -20,6 +20,13 @@ pub fn routes(r: Routes) -> Routes {
         "The entities of a pipe with an http_endpoint sink (JSON pull: since, limit)",
         entities,
     )
+    .add(
+        "GET",
+        "/api/publishers/{pipe}/csv",
+        Role::ReadOnly,
+        "The entities of a pipe with a csv_endpoint sink as CSV (since, limit)",
+        csv,
+    )
 }
 
 async fn entities(
@@ -27,15 +34,43 @@ async fn entities(
     Path(id): Path<String>,
     Query(q): Query<crate::util::Query>,
 ) -> ApiResult<Response> {
+    publish(st, id, q, false).await
+}
+
+async fn csv(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<crate::util::Query>,
+) -> ApiResult<Response> {
+    publish(st, id, q, true).await
+}
+
+async fn publish(
+    st: AppState,
+    id: String,
+    q: crate::util::Query,
+    as_csv: bool,
+) -> ApiResult<Response> {
+    let kind = if as_csv {
+        "csv_endpoint"
+    } else {
+        "http_endpoint"
+    };
     let loaded = st.node.loaded();
     let Some(pipe) = loaded.project.pipe(&id).cloned() else {
         return Err(ApiError::not_found(format!("no pipe {id:?}")));
     };
-    if !matches!(&pipe.sink, SinkSpec::Unsupported { kind, .. } if kind == "http_endpoint") {
-        return Err(ApiError::not_found(format!(
-            "pipe {id:?} has no http_endpoint sink, so it publishes nothing"
-        )));
-    }
+    let columns = match &pipe.sink {
+        SinkSpec::Unsupported { kind: k, config } if k == kind => {
+            pumphouse_connectors::csv_endpoint::columns(config)
+        }
+        _ => {
+            return Err(ApiError::not_found(format!(
+                "pipe {id:?} has no {kind} sink, so it publishes nothing here"
+            )))
+        }
+    };
+    let mut csv_writer = pumphouse_connectors::csv_endpoint::CsvWriter::new(columns);
     let limit: Option<usize> = qnum(&q, "limit")?;
     let since = match q.get("since").filter(|s| !s.is_empty()) {
         None => Value::Null,
@@ -56,7 +91,7 @@ async fn entities(
     let body = stream_body(move |send| {
         let mut n = 0usize;
         let mut first = true;
-        let mut buf = String::from("[");
+        let mut buf = String::from(if as_csv { "" } else { "[" });
         'outer: loop {
             let batch = match source.next_batch(1000) {
                 Ok(Some(b)) => b,
@@ -84,15 +119,19 @@ async fn entities(
                     if limit.is_some_and(|l| n >= l) {
                         break 'outer;
                     }
-                    if !first {
-                        buf.push(',');
+                    if as_csv {
+                        csv_writer.row(&pumphouse_value::transit::to_json(&o), &mut buf);
+                    } else {
+                        if !first {
+                            buf.push(',');
+                        }
+                        first = false;
+                        pumphouse_value::transit::write(
+                            &mut buf,
+                            &o,
+                            pumphouse_value::transit::Mode::Transit,
+                        );
                     }
-                    first = false;
-                    pumphouse_value::transit::write(
-                        &mut buf,
-                        &o,
-                        pumphouse_value::transit::Mode::Transit,
-                    );
                     n += 1;
                 }
             }
@@ -100,12 +139,23 @@ async fn entities(
                 return;
             }
         }
-        buf.push(']');
+        if as_csv {
+            csv_writer.finish(&mut buf);
+        } else {
+            buf.push(']');
+        }
         send(Bytes::from(buf));
     });
     Ok((
         [
-            ("content-type", "application/json"),
+            (
+                "content-type",
+                if as_csv {
+                    "text/csv; charset=utf-8"
+                } else {
+                    "application/json"
+                },
+            ),
             ("x-dataset-filtered", filtered),
         ],
         body,
