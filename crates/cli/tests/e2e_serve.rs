@@ -569,3 +569,30 @@ fn sigterm_stops_a_run_between_batches_and_a_restart_finishes_it() {
         .unwrap();
     assert_eq!(count, n_entities as u64);
 }
+
+/// Regression: run-all-pipes with `delete_input_datasets=False` (sesam-py's `test` with a
+/// testdata/ folder) must keep what a conditional source resolving to `http_endpoint` received.
+#[test]
+fn run_all_keeps_received_data_of_conditional_http_endpoint_sources() {
+    let tmp = tempfile::tempdir().unwrap();
+    let n = Node::start(&tmp.path().join("data"), &[]);
+    let config = json!([
+        {"_id": "input", "type": "pipe", "source": {"type": "conditional", "condition": "test",
+            "alternatives": {"prod": {"type": "dataset", "dataset": "non_exists"}, "test": {"type": "http_endpoint"}}}},
+        {"_id": "output", "type": "pipe", "source": {"type": "dataset", "dataset": "input"}, "sink": {"type": "http_endpoint"}}
+    ]);
+    let (s, v) =
+        json(n.put_config_multipart(false, "application/json", config.to_string().into_bytes()));
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = json(n.post_json(
+        "/receivers/input/entities",
+        &json!([{"_id": "a", "name": "ø"}]),
+    ));
+    assert_eq!(s, 200, "{v}");
+    let (_, v) = json(n.post(
+        "/pipes/run-all-pipes?extra_zero_runs=2&delete_input_datasets=False&request_mode=sync",
+    ));
+    assert_eq!(v["status"], "success", "{v}");
+    let (_, out) = json(n.get("/pipes/output/entities"));
+    assert_eq!(ids(&out), ["a"]);
+}
