@@ -5,6 +5,7 @@
 //! node behind `pumphouse serve` (config, env, pumps, run-all-pipes, reset).
 
 pub mod execlog;
+pub mod microservice;
 pub mod namespaces;
 pub mod node;
 pub mod order;
