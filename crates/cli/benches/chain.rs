@@ -5,29 +5,11 @@
 //! growth with dataset size shows. Run: `cargo bench -p pumphouse --bench chain`
 //! (`CHAIN_N=1000000` by default; `CHAIN_SIZES=250000,1000000` to compare sizes).
 
-use std::fmt::Write as _;
+mod entities;
+
+use entities::entity;
 use std::path::Path;
 use std::process::Command;
-
-fn entity(i: usize, version: usize) -> String {
-    let mut s = String::with_capacity(560);
-    let _ = write!(
-        s,
-        r#"{{"_id":"contact-{i}","firstname":"First{i}","lastname":"Last{i}","email":"user{i}@example.org","phone":"+47 {:08}","company":"company-{}","address":{{"street":"Street {} {}","zip":"{:04}","city":"City {}","country":"NO"}},"tags":["customer","segment-{}","v{version}"],"score":{},"active":{},"notes":"{}","updated":"2024-01-{:02}T10:00:00Z"}}"#,
-        i * 7 % 100_000_000,
-        i % 5000,
-        i % 300,
-        i % 97,
-        i % 10000,
-        i % 400,
-        i % 12,
-        (i * 31) % 1000,
-        i % 3 != 0,
-        "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua",
-        1 + i % 28
-    );
-    s
-}
 
 fn write_project(dir: &Path, n: usize, changed_every: Option<usize>) {
     std::fs::create_dir_all(dir.join("pipes")).unwrap();

@@ -18,9 +18,20 @@ pub fn load_project(
     env: Option<PathBuf>,
     known: HashSet<String>,
 ) -> Option<Project> {
+    load_project_with(config, env, known, Default::default())
+}
+
+/// `load_project` with the secret values for `$SECRET(...)` in systems.
+pub fn load_project_with(
+    config: &Path,
+    env: Option<PathBuf>,
+    known: HashSet<String>,
+    secrets: pumphouse_core::secrets::Secrets,
+) -> Option<Project> {
     let opts = LoadOptions {
         env_file: env,
         known_datasets: known,
+        secrets,
     };
     match pumphouse_core::load(config, &opts) {
         Ok(p) => {
@@ -92,7 +103,8 @@ pub fn run(
             .with_context(|| format!("cannot open the store at {}", data.display()))?,
     );
     let known: HashSet<String> = store.dataset_ids()?.into_iter().collect();
-    let Some(project) = load_project(config, env, known) else {
+    let secrets = pumphouse_secrets::SecretStore::open(data)?.load()?;
+    let Some(project) = load_project_with(config, env, known, secrets) else {
         return Ok(ExitCode::from(1));
     };
     for id in &pipes {
@@ -109,8 +121,31 @@ pub fn run(
             );
         }
     }
+    // The microservices the selected pipes use run for the length of the run.
+    let mut services = Vec::new();
+    let runnable: Vec<String> = project
+        .pipes
+        .iter()
+        .filter(|p| p.not_runnable.is_none() && (pipes.is_empty() || pipes.contains(&p.id)))
+        .map(|p| p.id.clone())
+        .collect();
+    for ms in pumphouse_runtime::microservice::used_by(&project, &runnable) {
+        match pumphouse_runtime::microservice::Service::start(&ms) {
+            Ok(s) => {
+                eprintln!("microservice {:?} listening at {}", s.id(), s.base_url());
+                services.push(s);
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(1));
+            }
+        }
+    }
     let progress = progress_printer();
     let res = run_all(&store, &project, &RunAllOptions { pipes }, &progress);
+    for s in &mut services {
+        s.stop();
+    }
     let (sums, failure) = match res {
         Ok(s) => (s, None),
         Err((s, pipe, e)) => (s, Some((pipe, e))),

@@ -127,15 +127,11 @@ fn check(store: &Arc<Store>, pipe: &Pipe, spec: &Spec, update: bool) -> Result<(
         "csv" => {
             let columns = match &pipe.sink {
                 SinkSpec::Unsupported { config, .. } => {
-                    config.get("columns").and_then(Json::as_array).map(|a| {
-                        a.iter()
-                            .filter_map(|c| c.as_str().map(str::to_string))
-                            .collect()
-                    })
+                    pumphouse_connectors::csv_endpoint::columns(config)
                 }
                 _ => None,
             };
-            let body = csv(&current, columns);
+            let body = pumphouse_connectors::csv_endpoint::csv(&current, columns);
             if update {
                 write(&spec.file, body.as_bytes())
             } else {
@@ -163,50 +159,4 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
     std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     println!("wrote {}", path.display());
     Ok(())
-}
-
-/// Sesam's csv_endpoint defaults: header of `columns`, `,`, minimal `"` quoting, CRLF, deleted
-/// entities skipped.
-fn csv(entities: &[Json], columns: Option<Vec<String>>) -> String {
-    let live: Vec<&Json> = entities
-        .iter()
-        .filter(|e| e.get("_deleted") != Some(&Json::Bool(true)))
-        .collect();
-    let columns = columns.unwrap_or_else(|| {
-        live.first()
-            .and_then(|e| e.as_object())
-            .map(|m| {
-                m.keys()
-                    .filter(|k| !k.starts_with('_') || *k == "_id")
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default()
-    });
-    let field = |s: String| {
-        if s.contains([',', '"', '\r', '\n']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s
-        }
-    };
-    let mut out = columns
-        .iter()
-        .map(|c| field(c.clone()))
-        .collect::<Vec<_>>()
-        .join(",")
-        + "\r\n";
-    for e in live {
-        let row: Vec<String> = columns
-            .iter()
-            .map(|c| match e.get(c) {
-                None | Some(Json::Null) => String::new(),
-                Some(Json::String(s)) => field(s.clone()),
-                Some(v) => field(v.to_string()),
-            })
-            .collect();
-        out.push_str(&row.join(","));
-        out.push_str("\r\n");
-    }
-    out
 }

@@ -5,6 +5,7 @@
 mod cmd_data;
 mod cmd_dtl;
 mod cmd_run;
+mod cmd_secrets;
 mod cmd_serve;
 mod cmd_test;
 mod expected;
@@ -110,6 +111,22 @@ enum Cmd {
         #[arg(long)]
         input: PathBuf,
     },
+    /// Manage secrets for $SECRET(...) in systems: values are stored encrypted in the data
+    /// folder and can never be read back.
+    Secrets {
+        #[arg(long, default_value = "pumphouse-data")]
+        data: PathBuf,
+        #[command(subcommand)]
+        action: SecretCmd,
+    },
+    /// Set a pipe's last-seen offset; an empty value makes its next run a full run.
+    UpdateLastSeen {
+        #[arg(long, default_value = "pumphouse-data")]
+        data: PathBuf,
+        pipe: String,
+        #[arg(default_value = "")]
+        value: String,
+    },
     /// List the datasets of a store.
     Datasets {
         #[arg(long, default_value = "pumphouse-data")]
@@ -128,6 +145,30 @@ enum Cmd {
         /// Every version, not only the latest of each _id.
         #[arg(long)]
         history: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum SecretCmd {
+    /// Set a secret; the value is read from stdin unless --value is given.
+    Set {
+        name: String,
+        #[arg(long)]
+        value: Option<String>,
+        /// A system-local secret of this system (wins over a global one).
+        #[arg(long)]
+        system: Option<String>,
+    },
+    /// List secret names.
+    List {
+        #[arg(long)]
+        system: Option<String>,
+    },
+    /// Delete a secret.
+    Delete {
+        name: String,
+        #[arg(long)]
+        system: Option<String>,
     },
 }
 
@@ -166,6 +207,20 @@ fn main() -> ExitCode {
         Cmd::Test { dir, env } => cmd_test::test(&dir, env, false),
         Cmd::Update { dir, env } => cmd_test::test(&dir, env, true),
         Cmd::Dtl { rules, input } => cmd_dtl::dtl(&rules, &input),
+        Cmd::Secrets { data, action } => match action {
+            SecretCmd::Set {
+                name,
+                value,
+                system,
+            } => cmd_secrets::set(&data, system.as_deref(), &name, value),
+            SecretCmd::List { system } => cmd_secrets::list(&data, system.as_deref()),
+            SecretCmd::Delete { name, system } => {
+                cmd_secrets::delete(&data, system.as_deref(), &name)
+            }
+        },
+        Cmd::UpdateLastSeen { data, pipe, value } => {
+            cmd_secrets::update_last_seen(&data, &pipe, &value)
+        }
         Cmd::Datasets { data } => cmd_data::datasets(&data),
         Cmd::Entities {
             data,

@@ -498,3 +498,101 @@ fn off_loopback_needs_a_key_and_tokens_stay_out_of_the_log() {
         assert!(!log.contains(secret), "the log shows a secret: {log}");
     }
 }
+
+#[test]
+fn sigterm_stops_a_run_between_batches_and_a_restart_finishes_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("project");
+    let n_entities = 400_000;
+    let mut ents = String::with_capacity(n_entities * 40);
+    for i in 0..n_entities {
+        if i > 0 {
+            ents.push(',');
+        }
+        ents.push_str(&format!(r#"{{"_id": "e{i}", "v": {i}}}"#));
+    }
+    common::write(
+        &dir,
+        "node-metadata.conf.json",
+        r#"{"_id": "node", "type": "metadata", "task_manager": {"disable_user_pipes": true}}"#,
+    );
+    common::write(
+        &dir,
+        "pipes/big.conf.json",
+        &format!(
+            r#"{{"_id": "big", "type": "pipe", "batch_size": 1000, "source": {{"type": "embedded", "entities": [{ents}]}}}}"#
+        ),
+    );
+    let data = tmp.path().join("data");
+    let mut n = Node::start(&data, &["--config", dir.to_str().unwrap()]);
+    assert_eq!(
+        json(n.post_form("/pipes/big/pump", &[("operation", "start")])).0,
+        200
+    );
+    // Wait until the run has committed something, then stop the node.
+    let mut running = false;
+    for _ in 0..2000 {
+        let (_, p) = json(n.get("/pipes/big/pump"));
+        if p["runtime"]["progress"]["processed"].as_u64().unwrap_or(0) > 0 {
+            running = p["runtime"]["is-running"] == true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert!(running, "the run was still going when SIGTERM was sent");
+    let log = n.stop();
+    assert!(log.contains("stopped cleanly"), "{log}");
+
+    let n = Node::start(&data, &["--config", dir.to_str().unwrap()]);
+    let (log, ev) = events(&n, "big");
+    assert_eq!(ev, ["pump-started", "pump-failed"]);
+    assert_eq!(log[1]["reason_why_stopped"], "stopped on request");
+    let count = json(n.get("/datasets/big")).1["runtime"]["count-index-exists"]
+        .as_u64()
+        .unwrap();
+    assert!(count > 0 && count < n_entities as u64, "{count}");
+    assert_eq!(count % 1000, 0, "whole batches only: {count}");
+    // The next run completes the job.
+    assert_eq!(
+        json(n.post_form("/pipes/big/pump", &[("operation", "start")])).0,
+        200
+    );
+    for _ in 0..2000 {
+        let (_, p) = json(n.get("/pipes/big/pump"));
+        if p["runtime"]["is-running"] == false && p["runtime"]["success"] == true {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let count = json(n.get("/datasets/big")).1["runtime"]["count-index-exists"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(count, n_entities as u64);
+}
+
+/// Regression: run-all-pipes with `delete_input_datasets=False` (sesam-py's `test` with a
+/// testdata/ folder) must keep what a conditional source resolving to `http_endpoint` received.
+#[test]
+fn run_all_keeps_received_data_of_conditional_http_endpoint_sources() {
+    let tmp = tempfile::tempdir().unwrap();
+    let n = Node::start(&tmp.path().join("data"), &[]);
+    let config = json!([
+        {"_id": "input", "type": "pipe", "source": {"type": "conditional", "condition": "test",
+            "alternatives": {"prod": {"type": "dataset", "dataset": "non_exists"}, "test": {"type": "http_endpoint"}}}},
+        {"_id": "output", "type": "pipe", "source": {"type": "dataset", "dataset": "input"}, "sink": {"type": "http_endpoint"}}
+    ]);
+    let (s, v) =
+        json(n.put_config_multipart(false, "application/json", config.to_string().into_bytes()));
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = json(n.post_json(
+        "/receivers/input/entities",
+        &json!([{"_id": "a", "name": "ø"}]),
+    ));
+    assert_eq!(s, 200, "{v}");
+    let (_, v) = json(n.post(
+        "/pipes/run-all-pipes?extra_zero_runs=2&delete_input_datasets=False&request_mode=sync",
+    ));
+    assert_eq!(v["status"], "success", "{v}");
+    let (_, out) = json(n.get("/pipes/output/entities"));
+    assert_eq!(ids(&out), ["a"]);
+}

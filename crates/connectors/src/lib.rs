@@ -5,9 +5,12 @@
 //! sink stages writes and makes them durable in `commit`, together with the pipe state, so a
 //! crash never separates data from offset.
 
+pub mod csv_endpoint;
 pub mod dataset;
 pub mod embedded;
 pub mod empty;
+pub mod http;
+pub mod json;
 pub mod null;
 
 use std::sync::Arc;
@@ -40,6 +43,11 @@ pub trait Source: Send {
     /// Whether the source's data counts as complete, for `set_initial_offset`.
     fn populated(&self) -> bool {
         true
+    }
+    /// A last-seen known only once the source is exhausted (the max strategy of sesam-spec
+    /// 5.1); the runner stores it with the final commit.
+    fn end_last_seen(&self) -> Option<Value> {
+        None
     }
 }
 
@@ -77,7 +85,11 @@ pub trait Sink: Send {
 
 /// Whether a source continues from last-seen (`true`) or reads everything on every run.
 pub fn supports_since(spec: &SourceSpec) -> bool {
-    matches!(spec, SourceSpec::Dataset { .. })
+    match spec {
+        SourceSpec::Dataset { .. } => true,
+        SourceSpec::Json(j) => j.strategy() != pumphouse_core::model::Continuation::None,
+        _ => false,
+    }
 }
 
 /// Opens the source of a pipe. `since` is the pipe's last-seen (`Null` for a full run).
@@ -103,6 +115,7 @@ pub fn open_source(
             *include_previous_versions,
         )?),
         SourceSpec::Empty => Box::new(empty::EmptySource),
+        SourceSpec::Json(j) => Box::new(json::source::JsonSource::open(j, since)?),
         SourceSpec::Unsupported { kind, .. } => {
             return Err(ConnectorError::Unsupported(format!(
                 "source type {kind:?} is not supported yet"
@@ -130,6 +143,7 @@ pub fn open_sink<'s>(
             full_run && *deletion_tracking,
         )?),
         SinkSpec::Null => Box::new(null::NullSink::new(store, pipe)),
+        SinkSpec::Json(j) => Box::new(json::sink::JsonSink::open(store, pipe, j, full_run)?),
         SinkSpec::Unsupported { kind, .. } => {
             return Err(ConnectorError::Unsupported(format!(
                 "sink type {kind:?} is not supported yet"

@@ -92,51 +92,74 @@ struct Scanner {
     depth: u32,
     in_str: bool,
     escaped: bool,
-    /// Bytes of the string being read, up to 9 (enough to recognise `entities`).
+    /// The first bytes of the string being read, up to 10 (enough to recognise `entities"`).
     key: Vec<u8>,
     /// The last string read was `"entities"`; `colon`: and a `:` followed it.
     last_entities: bool,
     colon: bool,
     lines: usize,
-    /// Characters since the last line break.
-    col: usize,
+    /// File offset where the current line starts (after the last line break; after a BOM).
+    nl_at: usize,
+    /// Characters of the current line before the chunk being fed (when it started earlier).
+    col_before: usize,
     cand: Option<Candidate>,
 }
 
+/// Characters (not bytes) of UTF-8 text.
+fn chars(b: &[u8]) -> usize {
+    b.iter().filter(|&&c| c & 0xC0 != 0x80).count()
+}
+
 impl Scanner {
+    /// The column of `b[i]` in the file, `b` being the chunk being fed.
+    fn col(&self, b: &[u8], i: usize) -> usize {
+        if self.nl_at >= self.pos {
+            chars(&b[self.nl_at - self.pos..=i])
+        } else {
+            self.col_before + chars(&b[..=i])
+        }
+    }
+
     fn feed(&mut self, b: &[u8]) {
         let mut copy_from = 0;
-        // A BOM is not a column.
-        let mut i = if self.pos == 0 && b.starts_with(b"\xEF\xBB\xBF") {
-            3
-        } else {
-            0
-        };
+        let mut i = 0;
+        if self.pos == 0 && b.starts_with(b"\xEF\xBB\xBF") {
+            // A BOM is not a column.
+            i = 3;
+            self.nl_at = 3;
+        }
         while i < b.len() {
-            let c = b[i];
-            if c & 0xC0 != 0x80 {
-                self.col += 1;
-            }
             if self.in_str {
                 if self.escaped {
                     self.escaped = false;
-                } else if c == b'\\' {
-                    self.escaped = true;
-                } else if c == b'"' {
-                    self.in_str = false;
-                    self.last_entities = self.key == b"entities";
-                } else if self.key.len() < 9 {
-                    self.key.push(c);
+                    self.key_push(&b[i..i + 1]);
+                    i += 1;
+                    continue;
                 }
-                if c == b'\n' {
-                    self.newline();
+                // Jump to the end of the string or its next escape.
+                let Some(k) = memchr::memchr2(b'"', b'\\', &b[i..]) else {
+                    self.key_push(&b[i..]);
+                    i = b.len();
+                    continue;
+                };
+                self.key_push(&b[i..i + k + 1]);
+                i += k;
+                if b[i] == b'\\' {
+                    self.escaped = true;
+                } else {
+                    self.in_str = false;
+                    self.last_entities = self.key == b"entities\"";
                 }
                 i += 1;
                 continue;
             }
+            let c = b[i];
             let sig = !matches!(c, b' ' | b'\t' | b'\r' | b'\n');
             match c {
-                b'\n' => self.newline(),
+                b'\n' => {
+                    self.lines += 1;
+                    self.nl_at = self.pos + i + 1;
+                }
                 b'"' => {
                     self.in_str = true;
                     self.key.clear();
@@ -164,7 +187,7 @@ impl Scanner {
                                     start: cand.start,
                                     end: self.pos + i + 1,
                                     lines: self.lines - cand.lines,
-                                    end_col: self.col,
+                                    end_col: self.col(b, i),
                                 },
                             ));
                             self.out.extend_from_slice(b"[]");
@@ -191,12 +214,14 @@ impl Scanner {
         if !self.cand.is_some_and(|k| k.cut) {
             self.out.extend_from_slice(&b[copy_from..]);
         }
+        self.col_before = self.col(b, b.len() - 1);
         self.pos += b.len();
     }
 
-    fn newline(&mut self) {
-        self.lines += 1;
-        self.col = 0;
+    /// Keeps the first bytes of a string (with its closing quote), enough to know `entities`.
+    fn key_push(&mut self, b: &[u8]) {
+        let n = (10 - self.key.len().min(10)).min(b.len());
+        self.key.extend_from_slice(&b[..n]);
     }
 
     /// At the end of the file: an array still open is cut to its end (the JSON is then
@@ -209,7 +234,7 @@ impl Scanner {
                     start: cand.start,
                     end: self.pos,
                     lines: self.lines - cand.lines,
-                    end_col: self.col,
+                    end_col: self.col_before,
                 },
             ));
             self.out.extend_from_slice(b"[");

@@ -6,12 +6,16 @@
 pub mod diag;
 pub mod env;
 pub mod excise;
+pub mod http_specs;
 pub mod jsonpos;
 pub mod model;
 pub mod project;
 pub mod rawstream;
+pub mod secrets;
+pub mod systems;
 pub mod validate;
 
 pub use diag::{Diagnostic, Severity};
 pub use model::{Pipe, Project, SinkSpec, SourceSpec, TransformSpec};
 pub use project::load;
+pub use systems::{HttpAuth, HttpBase, HttpSystem, Microservice, MicroserviceRuntime};

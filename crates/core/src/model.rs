@@ -35,6 +35,10 @@ pub struct System {
     pub kind: String,
     pub file: Option<PathBuf>,
     pub config: Json,
+    /// How to reach it over HTTP (`system:url` and `system:microservice`).
+    pub http: Option<Arc<crate::systems::HttpSystem>>,
+    /// How to run it (`system:microservice`).
+    pub microservice: Option<Arc<crate::systems::Microservice>>,
 }
 
 /// One pipe, ready to run (unless `not_runnable` says why not).
@@ -80,6 +84,8 @@ pub enum SourceSpec {
     },
     /// Yields nothing.
     Empty,
+    /// A JSON pull client (`json`) reading from a URL or microservice system.
+    Json(Arc<JsonSource>),
     /// A source type Sesam has that this version does not run yet.
     Unsupported { kind: String, config: Json },
 }
@@ -102,6 +108,8 @@ pub enum TransformSpec {
     },
     /// `emit_children`: each entity's `$children` (those with an `_id`) instead of it.
     EmitChildren,
+    /// The microservice transform protocol: POST batches, get entities back.
+    Http(Arc<HttpCall>),
     Unsupported {
         kind: String,
     },
@@ -112,6 +120,7 @@ impl std::fmt::Debug for TransformSpec {
         match self {
             TransformSpec::Dtl { .. } => f.write_str("Dtl"),
             TransformSpec::EmitChildren => f.write_str("EmitChildren"),
+            TransformSpec::Http(h) => write!(f, "Http({})", h.url),
             TransformSpec::Unsupported { kind } => write!(f, "Unsupported({kind})"),
         }
     }
@@ -126,6 +135,8 @@ pub enum SinkSpec {
     },
     /// Discards everything (Sesam's `null` sink).
     Null,
+    /// The JSON push protocol client (`json`).
+    Json(Arc<JsonSink>),
     Unsupported {
         kind: String,
         config: Json,
@@ -149,4 +160,68 @@ pub enum InitialOffset {
     Always,
     Initially,
     Onload,
+}
+
+/// A `json` source (sesam-spec 5.4).
+#[derive(Debug, Clone)]
+pub struct JsonSource {
+    pub system: Arc<crate::systems::HttpSystem>,
+    /// Relative to the system (`get_contacts` and `/get_contacts` mean the same) or absolute.
+    pub url: String,
+    pub supports_since: bool,
+    pub is_chronological: bool,
+    pub is_since_comparable: bool,
+    /// `limit` per request; paging is active only when all three continuation flags are true.
+    pub page_size: Option<u64>,
+    pub headers: Vec<(String, String)>,
+    /// `if_source_empty: fail`: a full read that yields nothing fails the run.
+    pub fail_if_empty: bool,
+}
+
+impl JsonSource {
+    /// The continuation strategy of sesam-spec 5.1.
+    pub fn strategy(&self) -> Continuation {
+        match (
+            self.supports_since,
+            self.is_chronological,
+            self.is_since_comparable,
+        ) {
+            (true, true, _) => Continuation::Chronological,
+            (true, false, true) => Continuation::Max,
+            _ => Continuation::None,
+        }
+    }
+}
+
+/// How a source's `_updated` values become the pipe's last-seen (sesam-spec 5.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Continuation {
+    /// Every run is full.
+    None,
+    /// Entities arrive in `_updated` order; the offset moves with every batch.
+    Chronological,
+    /// The offset becomes the largest `_updated`, stored at the end of the run.
+    Max,
+}
+
+/// A `json` sink (sesam-spec 7.2, 9.2).
+#[derive(Debug, Clone)]
+pub struct JsonSink {
+    pub system: Arc<crate::systems::HttpSystem>,
+    pub url: String,
+    pub batch_size: usize,
+    pub headers: Vec<(String, String)>,
+    /// Retries of a failed batch (`pump.batch_retries`, default 3) and the delay between them
+    /// (`pump.write_retry_delay`, seconds).
+    pub batch_retries: u32,
+    pub retry_delay: f64,
+}
+
+/// An `http` transform (sesam-spec 6, 9.3).
+#[derive(Debug, Clone)]
+pub struct HttpCall {
+    pub system: Arc<crate::systems::HttpSystem>,
+    pub url: String,
+    pub batch_size: usize,
+    pub headers: Vec<(String, String)>,
 }

@@ -22,6 +22,8 @@ pub struct LoadOptions {
     /// Datasets that exist in the store already (a dataset source may read them even when no
     /// pipe in the config produces them).
     pub known_datasets: HashSet<String>,
+    /// Secret values for `$SECRET(...)` in systems (from the node's secret store).
+    pub secrets: crate::secrets::Secrets,
 }
 
 /// One config entity and where it came from.
@@ -100,7 +102,10 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Project, Vec<Diagnostic>>
         }
     };
 
-    let mut ctx = Ctx::default();
+    let mut ctx = Ctx {
+        incomplete: docs.len() < files.len(),
+        ..Ctx::default()
+    };
     let mut pipes = Vec::new();
     let mut systems = Vec::new();
     let mut metadata = None;
@@ -171,11 +176,38 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Project, Vec<Diagnostic>>
                 continue;
             }
             k if k.starts_with("system:") => {
+                let missing = crate::secrets::substitute(&mut value, "$", &id, &opts.secrets);
+                if !missing.is_empty() {
+                    local.push(crate::secrets::missing_warning(&missing));
+                }
+                let (http, microservice) = match (k, value.as_object()) {
+                    ("system:url", Some(o)) => {
+                        (Some(crate::systems::url_system(&id, o, &mut local)), None)
+                    }
+                    ("system:microservice", Some(o)) => {
+                        let (h, m) = crate::systems::microservice(&id, o, &root, &mut local);
+                        (Some(h), Some(std::sync::Arc::new(m)))
+                    }
+                    _ => (None, None),
+                };
+                let http = http.map(|mut h| {
+                    if !missing.is_empty() {
+                        h.unavailable = Some(format!(
+                            "system {id:?} needs secret(s) that are not set: {}",
+                            missing.join(", ")
+                        ));
+                    }
+                    let h = std::sync::Arc::new(h);
+                    ctx.http_systems.insert(id.clone(), h.clone());
+                    h
+                });
                 systems.push(System {
                     id: id.clone(),
                     kind: k.to_string(),
                     file: Some(e.file.clone()),
                     config: value,
+                    http,
+                    microservice,
                 });
                 place(&mut diags, local, &e, &docs, Some(&id));
                 continue;

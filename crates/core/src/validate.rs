@@ -15,6 +15,11 @@ use crate::model::*;
 pub struct Ctx {
     pub known_datasets: HashSet<String>,
     pub systems: HashSet<String>,
+    /// The `system:url` and `system:microservice` systems, by id.
+    pub http_systems: std::collections::HashMap<String, Arc<crate::systems::HttpSystem>>,
+    /// Some config file could not be parsed: a system may be missing because of it, so
+    /// unknown-system errors would only repeat that error.
+    pub incomplete: bool,
     /// `namespaced_identifiers` from the node metadata (the pipes' default).
     pub default_nsi: bool,
     pub(crate) pending: Vec<(String, Vec<Diagnostic>)>,
@@ -54,9 +59,8 @@ const PIPE_PROPS: &[&str] = &[
     "global_defaults",
     "schedule_interval",
 ];
-const RUNNABLE_SOURCES: &[&str] = &["embedded", "dataset", "empty", "conditional"];
+const RUNNABLE_SOURCES: &[&str] = &["embedded", "dataset", "empty", "conditional", "json"];
 const KNOWN_SOURCES: &[&str] = &[
-    "json",
     "http_endpoint",
     "merge",
     "merge_datasets",
@@ -78,9 +82,8 @@ const KNOWN_SOURCES: &[&str] = &[
     "hubspot",
     "cumulocity",
 ];
-const RUNNABLE_SINKS: &[&str] = &["dataset", "null", "conditional"];
+const RUNNABLE_SINKS: &[&str] = &["dataset", "null", "conditional", "json"];
 const KNOWN_SINKS: &[&str] = &[
-    "json",
     "http_endpoint",
     "csv_endpoint",
     "xml_endpoint",
@@ -105,7 +108,6 @@ const KNOWN_SINKS: &[&str] = &[
 ];
 const KNOWN_TRANSFORMS: &[&str] = &[
     "dtl",
-    "http",
     "emit_children",
     "conditional",
     "rest",
@@ -181,7 +183,7 @@ pub fn sink_dataset_id(pipe_id: &str, pipe: &Json) -> String {
     }
 }
 
-fn unknown_props(
+pub(crate) fn unknown_props(
     obj: &Map<String, Json>,
     known: &[&str],
     path: &str,
@@ -202,7 +204,7 @@ fn unknown_props(
     }
 }
 
-fn bool_prop(
+pub(crate) fn bool_prop(
     obj: &Map<String, Json>,
     key: &str,
     default: bool,
@@ -371,7 +373,7 @@ pub fn pipe(id: &str, cfg: Json, ctx: &Ctx, d: &mut Vec<Diagnostic>) -> Option<P
         id_required: true,
     };
     for (t, path) in list {
-        if let Some(spec) = transform(&t, &path, &dtl_opts, d, &mut not_runnable) {
+        if let Some(spec) = transform(&t, &path, &dtl_opts, ctx, d, &mut not_runnable) {
             transforms.push(spec);
         }
     }
@@ -382,7 +384,7 @@ pub fn pipe(id: &str, cfg: Json, ctx: &Ctx, d: &mut Vec<Diagnostic>) -> Option<P
             deletion_tracking: true,
             set_initial_offset: InitialOffset::IfSourcePopulated,
         },
-        Some(Json::Object(s)) => sink(id, s, "$.sink", d, &mut not_runnable),
+        Some(Json::Object(s)) => sink(id, s, "$.sink", ctx, obj.get("pump"), d, &mut not_runnable),
         Some(_) => {
             d.push(Diagnostic::error("$.sink", "sink must be an object"));
             SinkSpec::Null
@@ -408,22 +410,7 @@ pub fn pipe(id: &str, cfg: Json, ctx: &Ctx, d: &mut Vec<Diagnostic>) -> Option<P
         ]
         .contains(&sink_kind);
 
-    let batch_size = match obj.get("batch_size") {
-        None => 100,
-        Some(Json::Number(n)) if n.as_u64().is_some_and(|b| b > 0) => {
-            n.as_u64().unwrap_or(100) as usize
-        }
-        Some(other) => {
-            d.push(
-                Diagnostic::error(
-                    "$.batch_size",
-                    format!("batch_size must be a positive integer, not {other}"),
-                )
-                .hint("the default is 100"),
-            );
-            100
-        }
-    };
+    let batch_size = crate::http_specs::positive(obj, "batch_size", 100, "$", d) as usize;
     let pump = obj.get("pump").cloned().unwrap_or(Json::Object(Map::new()));
     if !pump.is_object() {
         d.push(Diagnostic::error("$.pump", "pump must be an object"));
@@ -559,6 +546,9 @@ fn source(
             }
         }
         "empty" => SourceSpec::Empty,
+        "json" => crate::http_specs::json_source(s, path, ctx, d, nr)
+            .map(SourceSpec::Json)
+            .unwrap_or(SourceSpec::Empty),
         k if KNOWN_SOURCES.contains(&k) => {
             nr.get_or_insert_with(|| {
                 format!("source type {k:?} is not supported by this version yet")
@@ -585,6 +575,7 @@ fn transform(
     t: &Json,
     path: &str,
     opts: &pumphouse_dtl::Options,
+    ctx: &Ctx,
     d: &mut Vec<Diagnostic>,
     nr: &mut Option<String>,
 ) -> Option<TransformSpec> {
@@ -633,7 +624,17 @@ fn transform(
         }
         "conditional" => {
             let (alt, p) = resolve_conditional(obj, path, d)?;
-            transform(&Json::Object(alt), &p, opts, d, nr)
+            transform(&Json::Object(alt), &p, opts, ctx, d, nr)
+        }
+        "http" => {
+            let (system, url) =
+                crate::http_specs::system_and_url(obj, path, "the http transform", ctx, d, nr)?;
+            Some(TransformSpec::Http(Arc::new(HttpCall {
+                system,
+                url,
+                batch_size: crate::http_specs::positive(obj, "batch_size", 100, path, d) as usize,
+                headers: crate::systems::headers(obj.get("headers"), &format!("{path}.headers"), d),
+            })))
         }
         "emit_children" => {
             unknown_props(
@@ -658,7 +659,7 @@ fn transform(
                 k,
                 path,
                 "transform",
-                &["dtl"],
+                &["dtl", "http"],
                 KNOWN_TRANSFORMS,
             ));
             None
@@ -666,10 +667,13 @@ fn transform(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn sink(
     pipe_id: &str,
     s: &Map<String, Json>,
     path: &str,
+    ctx: &Ctx,
+    pump: Option<&Json>,
     d: &mut Vec<Diagnostic>,
     nr: &mut Option<String>,
 ) -> SinkSpec {
@@ -678,7 +682,7 @@ fn sink(
     };
     match kind {
         "conditional" => match resolve_conditional(s, path, d) {
-            Some((alt, p)) => sink(pipe_id, &alt, &p, d, nr),
+            Some((alt, p)) => sink(pipe_id, &alt, &p, ctx, pump, d, nr),
             None => SinkSpec::Null,
         },
         "dataset" => {
@@ -732,6 +736,9 @@ fn sink(
             }
         }
         "null" => SinkSpec::Null,
+        "json" => crate::http_specs::json_sink(s, path, ctx, pump, d, nr)
+            .map(SinkSpec::Json)
+            .unwrap_or(SinkSpec::Null),
         k if KNOWN_SINKS.contains(&k) => {
             nr.get_or_insert_with(|| {
                 format!("sink type {k:?} is not supported by this version yet")

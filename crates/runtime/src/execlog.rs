@@ -83,7 +83,9 @@ pub fn enabled(
 
 pub fn failed(store: &Store, pipe: &str, e: &RunError) -> Result<(), pumphouse_store::StoreError> {
     let mut m = event(pipe, "pump-failed");
-    m.insert("message".into(), Value::String(e.message.clone()));
+    // Secret values never reach the execution log.
+    let redact = pumphouse_core::secrets::redact;
+    m.insert("message".into(), Value::String(redact(&e.message)));
     if e.stopped {
         m.insert(
             "reason_why_stopped".into(),
@@ -92,7 +94,7 @@ pub fn failed(store: &Store, pipe: &str, e: &RunError) -> Result<(), pumphouse_s
     }
     m.insert(
         "cause".into(),
-        Value::List(e.causes.iter().map(|c| Value::String(c.clone())).collect()),
+        Value::List(e.causes.iter().map(|c| Value::String(redact(c))).collect()),
     );
     if let Some(id) = &e.entity {
         m.insert("entity_id".into(), Value::String(id.clone()));

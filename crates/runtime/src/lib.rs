@@ -6,6 +6,7 @@
 
 pub mod execlog;
 pub mod joins;
+pub mod microservice;
 pub mod namespaces;
 pub mod node;
 pub mod order;

@@ -169,40 +169,33 @@ pub fn run_pipe_until(
     let mut st = state.clone();
     let batch_size = pipe.batch_size;
     let mut totals = SinkStats::default();
-    let populated = std::thread::scope(|scope| -> Result<bool, RunError> {
+    let chain = crate::transform::Chain::open(pipe)?;
+    let chain = &chain;
+    let (populated, end_last_seen) = std::thread::scope(|scope| -> Result<_, RunError> {
         let (tx, rx) = sync_channel::<Result<(Vec<Value>, u64, Value), RunError>>(4);
-        let producer = scope.spawn(move || -> bool {
+        // Named, so profiles show the source+DTL stage apart from the sink (this thread).
+        let producer = std::thread::Builder::new().name("pipe-source".into());
+        let producer = producer.spawn_scoped(scope, move || -> (bool, Option<Value>) {
             loop {
                 let msg = match source.next_batch(batch_size) {
-                    Ok(None) => return source.populated(),
+                    Ok(None) => return (source.populated(), source.end_last_seen()),
                     Ok(Some(b)) => {
                         let n = b.entities.len() as u64;
                         let mut out = Vec::with_capacity(b.entities.len());
-                        let mut res = Ok(());
-                        for e in b.entities {
-                            joins.begin();
-                            let id = e.get("_id").and_then(Value::as_str).map(String::from);
-                            if let Err(err) =
-                                crate::transform::apply_with(pipe, Some(joins), e, &mut out)
-                            {
-                                res = Err(err);
-                                break;
-                            }
-                            joins.end(id.as_deref());
-                        }
-                        if res.is_ok() {
-                            res = joins.save();
-                        }
-                        res.map(|_| (out, n, b.last_seen))
+                        chain
+                            .apply_batch(pipe, Some(joins), b.entities, &mut out)
+                            .map(|_| (out, n, b.last_seen))
                     }
                     Err(e) => Err(e.into()),
                 };
                 let failed = msg.is_err();
                 if tx.send(msg).is_err() || failed {
-                    return false;
+                    return (false, None);
                 }
             }
         });
+        let producer = producer
+            .map_err(|e| RunError::config(format!("cannot start the source thread: {e}")))?;
         let mut pending = 0u64;
         for msg in rx.iter() {
             let (entities, n, last_seen) = msg?;
@@ -230,6 +223,9 @@ pub fn run_pipe_until(
     })?;
 
     // The source ended: the run succeeded.
+    if let Some(v) = end_last_seen {
+        stats.last_seen = v;
+    }
     st.last_seen = stats.last_seen.clone();
     let set_populated = match &pipe.sink {
         SinkSpec::Dataset {

@@ -36,7 +36,7 @@ pub fn apply_with(
                 current = current.into_iter().flat_map(emit_children).collect();
                 continue;
             }
-            TransformSpec::Unsupported { .. } => {
+            _ => {
                 return Err(RunError::config(
                     "transform type not supported by this version",
                 ))
@@ -44,41 +44,140 @@ pub fn apply_with(
         };
         let mut next = Vec::with_capacity(current.len());
         for e in current {
-            let ctx = EvalContext {
-                lookup,
-                ..EvalContext::default()
-            };
-            // The source is moved into the program; keep what errors and filters need.
-            let source_id = e.get("_id").cloned();
-            let res = program.transform_owned(e, &ctx).map_err(|err| {
-                let mut m = pumphouse_value::Map::new();
-                m.extend(source_id.clone().map(|id| ("_id".to_string(), id)));
-                RunError::entity(&Value::Dict(m), format!("DTL failed: {err}"))
-            })?;
-            if res.filtered {
-                let id = res
-                    .target
-                    .as_ref()
-                    .and_then(|t| t.get("_id"))
-                    .cloned()
-                    .or(source_id)
-                    .unwrap_or(Value::Null);
-                let mut m = pumphouse_value::Map::new();
-                m.insert("_id".into(), id);
-                m.insert("_filtered".into(), Value::Bool(true));
-                next.push(Value::Dict(m));
-            } else if let Some(mut target) = res.target {
-                if deleted {
-                    if let Some(m) = target.as_dict_mut() {
-                        m.insert("_deleted".into(), Value::Bool(true));
-                    }
-                }
-                next.push(target);
-            }
-            next.extend(res.created);
+            dtl_step(program, lookup, e, deleted, &mut next)?;
         }
         current = next;
     }
+    finish(pipe, current, out)
+}
+
+/// One DTL program on one entity: its target (marked deleted when `deleted`), a `_filtered`
+/// marker, and the entities it `create`d.
+fn dtl_step(
+    program: &pumphouse_dtl::Program,
+    lookup: Option<&dyn Lookup>,
+    e: Value,
+    deleted: bool,
+    next: &mut Vec<Value>,
+) -> Result<(), RunError> {
+    let ctx = EvalContext {
+        lookup,
+        ..EvalContext::default()
+    };
+    // The source is moved into the program; keep what errors and filters need.
+    let source_id = e.get("_id").cloned();
+    let res = program.transform_owned(e, &ctx).map_err(|err| {
+        let mut m = pumphouse_value::Map::new();
+        m.extend(source_id.clone().map(|id| ("_id".to_string(), id)));
+        RunError::entity(&Value::Dict(m), format!("DTL failed: {err}"))
+    })?;
+    if res.filtered {
+        let id = res
+            .target
+            .as_ref()
+            .and_then(|t| t.get("_id"))
+            .cloned()
+            .or(source_id)
+            .unwrap_or(Value::Null);
+        let mut m = pumphouse_value::Map::new();
+        m.insert("_id".into(), id);
+        m.insert("_filtered".into(), Value::Bool(true));
+        next.push(Value::Dict(m));
+    } else if let Some(mut target) = res.target {
+        if deleted {
+            if let Some(m) = target.as_dict_mut() {
+                m.insert("_deleted".into(), Value::Bool(true));
+            }
+        }
+        next.push(target);
+    }
+    next.extend(res.created);
+    Ok(())
+}
+
+/// The open `http` transforms of a pipe (one client each), by position in the chain.
+pub struct Chain {
+    http: Vec<Option<pumphouse_connectors::json::transform::HttpTransform>>,
+}
+
+impl Chain {
+    pub fn open(pipe: &Pipe) -> Result<Chain, RunError> {
+        let mut http = Vec::with_capacity(pipe.transforms.len());
+        for t in &pipe.transforms {
+            http.push(match t {
+                TransformSpec::Http(spec) => Some(
+                    pumphouse_connectors::json::transform::HttpTransform::open(spec)?,
+                ),
+                _ => None,
+            });
+        }
+        Ok(Chain { http })
+    }
+
+    /// Runs the transforms on a batch of source entities. Without `http` transforms this is
+    /// `apply` per entity; with them each stage runs on the whole batch, so the service gets
+    /// batches of its `batch_size`.
+    pub fn apply_batch(
+        &self,
+        pipe: &Pipe,
+        joins: Option<&crate::joins::Joins>,
+        entities: Vec<Value>,
+        out: &mut Vec<Value>,
+    ) -> Result<(), RunError> {
+        let lookup = joins.map(|j| j as &dyn Lookup);
+        if self.http.iter().all(Option::is_none) {
+            for e in entities {
+                let id = e.get("_id").and_then(Value::as_str).map(String::from);
+                if let Some(j) = joins {
+                    j.begin();
+                }
+                apply_with(pipe, lookup, e, out)?;
+                if let Some(j) = joins {
+                    j.end(id.as_deref());
+                }
+            }
+            if let Some(j) = joins {
+                j.save()?;
+            }
+            return Ok(());
+        }
+        let ns = &pipe.namespaces;
+        let mut current: Vec<Value> = if ns.add_namespaces {
+            entities
+                .into_iter()
+                .map(|e| namespaces::add(e, &ns.identity, &ns.property))
+                .collect()
+        } else {
+            entities
+        };
+        for (t, http) in pipe.transforms.iter().zip(&self.http) {
+            current = match (t, http) {
+                (_, Some(h)) => h.apply(current)?,
+                (TransformSpec::Dtl { program, .. }, None) => {
+                    let mut next = Vec::with_capacity(current.len());
+                    for e in current {
+                        let deleted = matches!(e.get("_deleted"), Some(Value::Bool(true)));
+                        dtl_step(program, lookup, e, deleted, &mut next)?;
+                    }
+                    next
+                }
+                (TransformSpec::EmitChildren, None) => {
+                    current.into_iter().flat_map(emit_children).collect()
+                }
+                _ => {
+                    return Err(RunError::config(
+                        "transform type not supported by this version",
+                    ))
+                }
+            };
+        }
+        finish(pipe, current, out)
+    }
+}
+
+/// `remove_namespaces` and the `_id` check at the end of the chain.
+fn finish(pipe: &Pipe, current: Vec<Value>, out: &mut Vec<Value>) -> Result<(), RunError> {
+    let ns = &pipe.namespaces;
     for e in current {
         let e = if ns.remove_namespaces {
             namespaces::remove(e)

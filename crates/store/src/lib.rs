@@ -44,7 +44,10 @@ pub struct StoreOptions {
     pub tombstone_batch: usize,
     /// Block cache size in bytes.
     pub cache_bytes: u64,
-    /// Memory for memtables across all datasets before writes wait for flushes.
+    /// Memory for memtables across all datasets before writes wait for flushes. A limit, not
+    /// an allocation; keep it well above what a crash can leave unflushed in the journals
+    /// (256 MiB): after recovery above the limit, fjall's first commit waits forever
+    /// (docs/storage.md, "Knobs").
     pub write_buffer_bytes: u64,
     /// Memtable size of each dataset's log partition (the index partition gets a quarter).
     pub memtable_bytes: u32,
@@ -60,8 +63,8 @@ impl Default for StoreOptions {
             persist: PersistMode::Buffer,
             clock: Arc::new(SystemClock),
             tombstone_batch: 10_000,
-            cache_bytes: 16 << 20,
-            write_buffer_bytes: 32 << 20,
+            cache_bytes: 64 << 20,
+            write_buffer_bytes: 256 << 20,
             memtable_bytes: 8 << 20,
             fsync_ms: Some(100),
         }

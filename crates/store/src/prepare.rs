@@ -95,9 +95,13 @@ pub(crate) fn prepare(
     idx: &PartitionHandle,
     mut entities: Vec<Value>,
 ) -> Result<Vec<Prepared>, StoreError> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
+    // Asked once: `available_parallelism` reads cgroup files on every call.
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let threads = *THREADS.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8)
+    });
     if entities.len() < PARALLEL_MIN || threads < 2 {
         return prepare_all(idx, entities);
     }
@@ -111,7 +115,11 @@ pub(crate) fn prepare(
     std::thread::scope(|s| {
         let handles: Vec<_> = parts
             .into_iter()
-            .map(|p| s.spawn(move || prepare_all(idx, p)))
+            .map(|p| {
+                let b = std::thread::Builder::new().name("store-prepare".into());
+                b.spawn_scoped(s, move || prepare_all(idx, p))
+                    .expect("cannot start a prepare thread")
+            })
             .collect();
         let last = prepare_all(idx, last);
         let mut out = Vec::new();

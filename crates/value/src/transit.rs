@@ -293,7 +293,11 @@ impl<'de> Visitor<'de> for ValueVisitor {
                 let text: String = map.next_value()?;
                 return Ok(parse_number(&text));
             }
-            first = false;
+            if first {
+                // JSON gives no size hint; start at 8 entries instead of growing 0-4-8-16.
+                m.reserve(8);
+                first = false;
+            }
             let v = map.next_value_seed(ValueSeed(self.0))?;
             m.insert(k, v);
         }

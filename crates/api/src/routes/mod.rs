@@ -7,10 +7,14 @@ pub mod config;
 pub mod datasets;
 pub mod env;
 pub mod metrics;
+pub mod microservices;
 pub mod node;
 pub mod pipes;
+pub mod publishers;
 pub mod pump;
+pub mod receivers;
 pub mod runall;
+pub mod secrets;
 pub mod systems;
 
 pub fn all(r: Routes) -> Routes {
@@ -22,5 +26,9 @@ pub fn all(r: Routes) -> Routes {
     let r = runall::routes(r);
     let r = datasets::routes(r);
     let r = systems::routes(r);
+    let r = secrets::routes(r);
+    let r = microservices::routes(r);
+    let r = publishers::routes(r);
+    let r = receivers::routes(r);
     metrics::routes(r)
 }

@@ -73,3 +73,65 @@ pub fn snapshot(data: &Path) -> String {
     }
     out
 }
+
+pub mod python;
+
+/// Every entity (all versions, deleted too) of the dataset `id`.
+pub fn entities(data: &Path, id: &str) -> Vec<pumphouse_value::Value> {
+    let store = pumphouse_store::Store::open(data).unwrap();
+    if !store.dataset_exists(id).unwrap() {
+        return vec![];
+    }
+    let opts = pumphouse_store::ReadOptions {
+        since: None,
+        limit: None,
+        history: true,
+        deleted: true,
+    };
+    store.read(id, opts).unwrap().map(|e| e.unwrap()).collect()
+}
+
+/// The latest version of each live entity of `id`.
+pub fn live(data: &Path, id: &str) -> Vec<pumphouse_value::Value> {
+    let store = pumphouse_store::Store::open(data).unwrap();
+    if !store.dataset_exists(id).unwrap() {
+        return vec![];
+    }
+    store
+        .read(id, pumphouse_store::ReadOptions::latest())
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| !matches!(e.get("_deleted"), Some(pumphouse_value::Value::Bool(true))))
+        .collect()
+}
+
+/// The execution log events of `pipe` of one type, oldest first.
+pub fn events(data: &Path, pipe: &str, kind: &str) -> Vec<pumphouse_value::Value> {
+    entities(data, &format!("system:pump:{pipe}"))
+        .into_iter()
+        .filter(|e| e.get("event_type").and_then(|t| t.as_str()) == Some(kind))
+        .collect()
+}
+
+pub fn last_seen(data: &Path, pipe: &str) -> pumphouse_value::Value {
+    pumphouse_store::Store::open(data)
+        .unwrap()
+        .pipe_state(pipe)
+        .unwrap()
+        .last_seen
+}
+
+/// Runs `pumphouse` with `input` on stdin.
+pub fn pumphouse_stdin(args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut c = Command::new(bin())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    c.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    c.wait_with_output().unwrap()
+}

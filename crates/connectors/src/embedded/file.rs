@@ -19,8 +19,10 @@ pub struct EmbeddedFileSource {
 
 impl EmbeddedFileSource {
     pub fn open(file: PathBuf, range: RawRange) -> Self {
-        let (tx, rx) = sync_channel(8);
-        std::thread::spawn(move || {
+        // Two chunks in flight keep the parser ahead without holding many entities.
+        let (tx, rx) = sync_channel(2);
+        let reader = std::thread::Builder::new().name("embedded-read".into());
+        let spawned = reader.spawn(move || {
             let mut chunk = Vec::with_capacity(CHUNK);
             let res = pumphouse_core::rawstream::for_each_entity(&file, &range, |_, e| {
                 chunk.push(e);
@@ -30,12 +32,14 @@ impl EmbeddedFileSource {
                 }
                 Ok(())
             });
+            // An empty chunk marks the end; a reader that vanishes without it failed.
             let _ = match res {
-                Ok(()) => tx.send(Ok(chunk)),
+                Ok(()) => tx.send(Ok(chunk)).and_then(|_| tx.send(Ok(Vec::new()))),
                 Err(e) if e.ends_with("stopped") => Ok(()),
                 Err(e) => tx.send(Err(e)),
             };
         });
+        spawned.expect("cannot start the embedded reader thread");
         EmbeddedFileSource {
             rx,
             pending: Vec::new(),
@@ -57,7 +61,12 @@ impl Source for EmbeddedFileSource {
                         retryable: false,
                     })
                 }
-                Err(_) => self.done = true,
+                Err(_) => {
+                    return Err(ConnectorError::Other {
+                        message: "reading embedded entities: the reader thread stopped".into(),
+                        retryable: false,
+                    })
+                }
             }
         }
         if self.pending.is_empty() {

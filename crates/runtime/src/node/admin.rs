@@ -76,6 +76,8 @@ impl Node {
         self.wake.notify_one();
         self.stop_run_all(timeout);
         let stopped = self.stop_all(timeout);
+        let _ = self.save_schedule();
+        self.stop_services();
         let _ = self.store.sync();
         stopped
     }

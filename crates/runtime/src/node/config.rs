@@ -176,6 +176,7 @@ fn load_once(
     let opts = LoadOptions {
         env_file: Some(env_path),
         known_datasets: known.clone(),
+        secrets: super::services::secrets(files),
     };
     let mut by_id: BTreeMap<String, Vec<Diagnostic>> = BTreeMap::new();
     let res = if entities.is_empty() {

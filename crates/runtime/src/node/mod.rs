@@ -7,6 +7,7 @@ pub mod admin;
 pub mod config;
 pub mod pumps;
 pub mod runall;
+pub mod services;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
@@ -96,6 +97,8 @@ pub struct Node {
     start_time: Mutex<String>,
     runall: Mutex<Option<Arc<RunAll>>>,
     shutting_down: AtomicBool,
+    /// Running microservices (`services`).
+    services: services::Services,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -122,8 +125,12 @@ impl Node {
         std::fs::create_dir_all(&files.dir)
             .map_err(|e| NodeError::internal(format!("{}: {e}", files.dir.display())))?;
         let store = Arc::new(Store::open(&opts.data.join("store"))?);
-        let disabled: BTreeSet<String> = config::read_json(&files.pumps())?
-            .and_then(|v| v.get("disabled").cloned())
+        let pumps_file = config::read_json(&files.pumps())?;
+        let field = |k: &str| pumps_file.as_ref().and_then(|v| v.get(k).cloned());
+        let disabled: BTreeSet<String> = field("disabled")
+            .and_then(|v| serde_json::from_value(v).ok())
+            .unwrap_or_default();
+        let saved_next: std::collections::BTreeMap<String, i64> = field("next")
             .and_then(|v| serde_json::from_value(v).ok())
             .unwrap_or_default();
         let empty = Loaded {
@@ -152,8 +159,10 @@ impl Node {
             start_time: Mutex::new(String::new()),
             runall: Mutex::new(None),
             shutting_down: AtomicBool::new(false),
+            services: Default::default(),
         });
         node.load_persisted(opts.import.as_deref())?;
+        lock(&node.sched).restore(&saved_next);
         *lock(&node.start_time) = now_iso(&*node.clock);
         Ok(node)
     }
@@ -240,6 +249,7 @@ impl Node {
             }
         }
         self.reschedule(false);
+        self.sync_services();
         Ok(new)
     }
 
@@ -321,7 +331,18 @@ impl Node {
     }
 
     fn save_disabled(&self, set: &BTreeSet<String>) -> Result<(), NodeError> {
-        config::write_json(&self.files.pumps(), &serde_json::json!({ "disabled": set }))
+        let next = lock(&self.sched).durable_next();
+        config::write_json(
+            &self.files.pumps(),
+            &serde_json::json!({ "disabled": set, "next": next }),
+        )
+    }
+
+    /// Persists the next run times of cron schedules (so a run missed while the node was down
+    /// happens right after the restart) when they changed.
+    pub fn save_schedule(&self) -> Result<(), NodeError> {
+        let set = lock(&self.disabled).clone();
+        self.save_disabled(&set)
     }
 }
 

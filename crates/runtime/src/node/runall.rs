@@ -80,13 +80,10 @@ impl RunAll {
     }
 }
 
-/// Source types that only receive pushes: their pipes are not pumped by run-all.
+/// Pipes whose (resolved, e.g. chosen by a conditional) source only receives pushes
+/// (`http_endpoint`): run-all does not pump them and keeps their data when asked to.
 fn receives_pushes(pipe: &Pipe) -> bool {
-    pipe.config
-        .get("source")
-        .and_then(|s| s.get("type"))
-        .and_then(Json::as_str)
-        == Some("http_endpoint")
+    matches!(&pipe.source, pumphouse_core::SourceSpec::Unsupported { kind, .. } if kind == "http_endpoint")
 }
 
 impl Node {

@@ -24,6 +24,11 @@ pub async fn drive(node: Arc<Node>, mut shutdown: watch::Receiver<bool>) {
             .lock()
             .map(|mut s| s.poll(now))
             .unwrap_or_default();
+        if !launches.is_empty() {
+            if let Err(e) = node.save_schedule() {
+                tracing::warn!("cannot save the schedule: {e}");
+            }
+        }
         for l in launches {
             let n = node.clone();
             tokio::task::spawn_blocking(move || {

@@ -243,6 +243,42 @@ impl Scheduler {
         [e.next, e.next_rescan].into_iter().flatten().min()
     }
 
+    /// Next run times worth keeping over a restart (sesam-spec 4.1): cron schedules and
+    /// intervals over an hour, and rescan crons (as `rescan:<pipe>`).
+    pub fn durable_next(&self) -> BTreeMap<String, i64> {
+        let mut out = BTreeMap::new();
+        for (id, e) in &self.entries {
+            let durable = match &e.spec.trigger {
+                Trigger::Cron(_) => true,
+                Trigger::Interval { seconds, .. } => *seconds > 3600.0,
+            };
+            if let (true, Some(t)) = (durable, e.next) {
+                out.insert(id.clone(), t);
+            }
+            if let Some(t) = e.next_rescan {
+                out.insert(format!("rescan:{id}"), t);
+            }
+        }
+        out
+    }
+
+    /// Puts back saved next run times (see `durable_next`); a time in the past makes the
+    /// missed run happen at the next poll.
+    pub fn restore(&mut self, saved: &BTreeMap<String, i64>) {
+        for (id, e) in self.entries.iter_mut() {
+            let durable = match &e.spec.trigger {
+                Trigger::Cron(_) => true,
+                Trigger::Interval { seconds, .. } => *seconds > 3600.0,
+            };
+            if let (true, Some(t)) = (durable, saved.get(id)) {
+                e.next = Some(*t);
+            }
+            if let (Some(_), Some(t)) = (&e.spec.rescan, saved.get(&format!("rescan:{id}"))) {
+                e.next_rescan = Some(*t);
+            }
+        }
+    }
+
     /// Runs handed out and not yet finished.
     pub fn running(&self) -> usize {
         self.running.len()

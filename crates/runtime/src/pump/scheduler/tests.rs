@@ -223,3 +223,41 @@ fn startup_and_input_changed_run_soon() {
     );
     assert_eq!(s.next_wakeup(), None);
 }
+
+#[test]
+fn a_missed_cron_run_happens_right_after_a_restart() {
+    let day = 86_400 * S;
+    let start = Utc
+        .with_ymd_and_hms(2024, 3, 5, 22, 0, 0)
+        .unwrap()
+        .timestamp_micros();
+    let pipes = || {
+        vec![(
+            "p".to_string(),
+            spec(json!({"cron_expression": "0 0 ? * *", "rescan_cron_expression": "0 1 ? * *"})),
+        )]
+    };
+    let mut s = Scheduler::new(4, 1);
+    s.configure(start, pipes(), &BTreeSet::new(), false);
+    let saved = s.durable_next();
+    assert_eq!(saved.len(), 2, "{saved:?}");
+    // The node is down over midnight and comes back at 00:30 the next day.
+    let back = start + day / 12 + day / 48 + 2 * day;
+    let mut s = Scheduler::new(4, 1);
+    s.configure(back, pipes(), &BTreeSet::new(), false);
+    s.restore(&saved);
+    assert_eq!(
+        ids(&s.poll(back)),
+        [("p", RunKind::Rescan)],
+        "the missed runs happen at once (rescan wins)"
+    );
+    // Intervals of an hour or less are not kept.
+    let mut s = Scheduler::new(4, 1);
+    s.configure(
+        0,
+        vec![("q".into(), spec(json!({"schedule_interval": 60})))],
+        &BTreeSet::new(),
+        false,
+    );
+    assert!(s.durable_next().is_empty());
+}

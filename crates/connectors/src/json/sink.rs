@@ -1,0 +1,180 @@
+//! The `json` sink: the JSON push protocol client (sesam-spec 7.2, 9.2). Entities are POSTed
+//! in batches of `batch_size` as they come; a run is one sequence (`sequence_id`, increasing
+//! `request_id`, `previous_request_id`, `is_full`; `is_first`/`is_last` on full runs) ending
+//! with one empty request. The pipe state is stored only in `commit`/`finish`, after every
+//! entity before it was acknowledged with a 2xx, so a failed request leaves last-seen where it
+//! was and the next run sends those entities again. A failed batch is retried
+//! `pump.batch_retries` times (transport errors, 5xx, 429) before the run fails; 409 (the
+//! receiver rejected the sequence) and other 4xx fail at once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use pumphouse_core::model::JsonSink as Spec;
+use pumphouse_store::{PipeState, Store};
+use pumphouse_value::Value;
+
+use crate::http::{HttpClient, HttpFailure};
+use crate::{ConnectorError, Sink, SinkStats};
+
+pub struct JsonSink<'s> {
+    store: &'s Store,
+    pipe: String,
+    spec: Arc<Spec>,
+    client: Arc<HttpClient>,
+    full: bool,
+    sequence_id: String,
+    /// The id of the last request sent (0: none yet).
+    request_id: u64,
+    buf: Vec<Value>,
+    delivered: u64,
+    deleted: u64,
+}
+
+impl<'s> JsonSink<'s> {
+    pub fn open(
+        store: &'s Store,
+        pipe: &str,
+        spec: &Arc<Spec>,
+        full: bool,
+    ) -> Result<Self, ConnectorError> {
+        Ok(JsonSink {
+            store,
+            pipe: pipe.to_string(),
+            client: HttpClient::for_system(&spec.system)?,
+            spec: spec.clone(),
+            full,
+            sequence_id: uuid::Uuid::new_v4().to_string(),
+            request_id: 0,
+            buf: Vec::new(),
+            delivered: 0,
+            deleted: 0,
+        })
+    }
+
+    fn post(&mut self, batch: &[Value], last: bool) -> Result<(), ConnectorError> {
+        let url = self.client.url(&self.spec.url)?;
+        let id = self.request_id + 1;
+        let mut query: Vec<(&str, String)> = vec![
+            ("sequence_id", self.sequence_id.clone()),
+            ("is_full", self.full.to_string()),
+            ("request_id", id.to_string()),
+        ];
+        if id > 1 {
+            query.push(("previous_request_id", (id - 1).to_string()));
+        }
+        if self.full && id == 1 {
+            query.push(("is_first", "true".into()));
+        }
+        if self.full && last {
+            query.push(("is_last", "true".into()));
+        }
+        let body = super::array_body(batch);
+        let what = format!("json sink POST {}", url.split('?').next().unwrap_or(&url));
+        let mut attempt = 0;
+        loop {
+            let res = self.client.send(&what, &|c| {
+                let mut rb = c
+                    .post(&url)
+                    .query(&query)
+                    .header("Content-Type", "application/json")
+                    .body(body.clone());
+                for (k, v) in &self.spec.headers {
+                    rb = rb.header(k.as_str(), v.as_str());
+                }
+                rb
+            });
+            match res {
+                Ok(_) => break,
+                Err(f) if f.status == Some(reqwest::StatusCode::CONFLICT) => {
+                    return Err(HttpFailure {
+                        status: f.status,
+                        message: format!(
+                            "{}; the receiver rejected the sync sequence, the next full run starts a new one",
+                            f.message
+                        ),
+                    }
+                    .into())
+                }
+                Err(f) if f.retryable() && attempt < self.spec.batch_retries => {
+                    attempt += 1;
+                    std::thread::sleep(Duration::from_secs_f64(self.spec.retry_delay.max(0.0)));
+                }
+                Err(f) => {
+                    let tries = attempt + 1;
+                    let mut f = f;
+                    if tries > 1 {
+                        f.message = format!("{} (after {tries} attempts)", f.message);
+                    }
+                    return Err(f.into());
+                }
+            }
+        }
+        self.request_id = id;
+        self.delivered += batch.iter().filter(|e| !is_deleted(e)).count() as u64;
+        self.deleted += batch.iter().filter(|e| is_deleted(e)).count() as u64;
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), ConnectorError> {
+        let n = self.spec.batch_size.max(1);
+        while !self.buf.is_empty() {
+            let rest = self.buf.split_off(self.buf.len().min(n));
+            let batch = std::mem::replace(&mut self.buf, rest);
+            self.post(&batch, false)?;
+        }
+        Ok(())
+    }
+
+    fn take_stats(&mut self) -> SinkStats {
+        SinkStats {
+            changed: std::mem::take(&mut self.delivered) + self.deleted,
+            unchanged: 0,
+            deleted: std::mem::take(&mut self.deleted),
+        }
+    }
+}
+
+fn is_deleted(e: &Value) -> bool {
+    matches!(e.get("_deleted"), Some(Value::Bool(true)))
+}
+
+fn is_filtered_marker(e: &Value) -> bool {
+    matches!(e.get("_filtered"), Some(Value::Bool(true)))
+}
+
+impl Sink for JsonSink<'_> {
+    fn write(&mut self, entities: Vec<Value>) -> Result<SinkStats, ConnectorError> {
+        let n = entities.len() as u64;
+        self.buf
+            .extend(entities.into_iter().filter(|e| !is_filtered_marker(e)));
+        let size = self.spec.batch_size.max(1);
+        while self.buf.len() >= size {
+            let rest = self.buf.split_off(size);
+            let batch = std::mem::replace(&mut self.buf, rest);
+            self.post(&batch, false)?;
+        }
+        Ok(SinkStats {
+            changed: n,
+            ..SinkStats::default()
+        })
+    }
+
+    fn commit(&mut self, state: &PipeState) -> Result<SinkStats, ConnectorError> {
+        self.flush()?;
+        self.store.set_pipe_state(&self.pipe, state)?;
+        Ok(self.take_stats())
+    }
+
+    fn finish(&mut self, state: &PipeState, _populated: bool) -> Result<SinkStats, ConnectorError> {
+        self.flush()?;
+        // The sequence always ends with one empty request; on a full run it carries is_last.
+        self.post(&[], true)?;
+        self.store.set_pipe_state(&self.pipe, state)?;
+        Ok(self.take_stats())
+    }
+
+    fn is_full_run(&self) -> bool {
+        self.full
+    }
+}
