@@ -240,3 +240,62 @@ fn microservice_lifecycle_secrets_status_logs_proxy() {
         "the service still listens after the node stopped"
     );
 }
+
+/// A node killed with SIGKILL runs none of its shutdown code; its microservices must not
+/// outlive it (they would hold their ports and block the next start).
+#[test]
+fn a_node_killed_with_sigkill_takes_its_microservices_down() {
+    if !python::ready() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let port = python::free_port();
+    let config = json!([
+        {"_id": "proto", "type": "system:microservice",
+         "process": {"command": ["python3", python::services_dir().join("protocol_service.py").to_str().unwrap()],
+                     "port": port}}
+    ]);
+    let mut n = Node::start(&tmp.path().join("data"), &[]);
+    let (s, v) = json(n.put_json("/config", &config));
+    assert_eq!(s, 200, "{v}");
+    let until = Instant::now() + Duration::from_secs(60);
+    let pid = loop {
+        let (_, st) = json(n.get("/systems/proto/status"));
+        if st["running"] == true {
+            break st["pid"].as_u64().unwrap();
+        }
+        assert!(
+            Instant::now() < until,
+            "the service did not start: {st} {}",
+            n.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let listening = || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok();
+    assert!(listening());
+
+    let mut child = n.child.take().unwrap();
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    // Gone: the port is free and the process is no more (or a zombie waiting for init).
+    let alive = || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|s| {
+                !s.rsplit(')')
+                    .next()
+                    .unwrap_or("")
+                    .trim_start()
+                    .starts_with('Z')
+            })
+            .unwrap_or(false)
+    };
+    let until = Instant::now() + Duration::from_secs(20);
+    while listening() || alive() {
+        assert!(
+            Instant::now() < until,
+            "microservice pid {pid} still runs 20 s after its node was killed"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -78,6 +78,24 @@ fn spawn(spec: &Microservice, port: u16, ring: &Ring) -> Result<Child, String> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0);
+    // The service dies with the node: if `pumphouse` is killed (even with SIGKILL, which runs
+    // none of our shutdown code) the kernel sends the service SIGTERM. PDEATHSIG fires when
+    // the *thread* that forked dies, so services are only ever spawned from their monitor
+    // thread, which lives as long as the service does.
+    let parent = std::process::id() as libc::pid_t;
+    // SAFETY: between fork and exec only async-signal-safe calls: prctl and getppid.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            if libc::getppid() != parent {
+                // The node died before prctl took effect.
+                return Err(std::io::Error::other("the node exited while starting"));
+            }
+            Ok(())
+        });
+    }
     let mut child = cmd.spawn().map_err(|e| {
         format!(
             "microservice {:?}: cannot start {:?} in {}: {e}",
@@ -137,31 +155,62 @@ impl ProcessService {
             None => free_port()?,
         };
         let ring = Ring::default();
-        let mut child = spawn(spec, port, &ring)?;
-        let pgid = child.id() as i32;
-        if let Err(e) = wait_listening(&mut child, port, &ring, &spec.id) {
-            kill_group(pgid, libc::SIGKILL);
-            let _ = child.wait();
-            return Err(e);
-        }
         let shared = Arc::new(Shared {
             stop: AtomicBool::new(false),
-            pgid: Mutex::new(Some(pgid)),
+            pgid: Mutex::new(None),
             status: Mutex::new(Status {
-                running: true,
-                pid: Some(child.id()),
                 port,
-                restarts: 0,
-                started_at: Some(DateTime::now()),
-                last_exit: None,
+                ..Status::default()
             }),
             restarts: AtomicU32::new(0),
         });
-        services::set(&spec.id, &format!("http://127.0.0.1:{port}/"));
+        // The monitor thread starts the service (see `spawn` on why) and reports whether it
+        // came up listening.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread_err = |e| format!("microservice {:?}: cannot start a thread: {e}", spec.id);
         let monitor = {
             let (spec, ring, shared) = (spec.clone(), ring.clone(), shared.clone());
-            std::thread::spawn(move || monitor(spec, port, ring, shared, child))
+            std::thread::Builder::new()
+                .name(format!("ms-{}", spec.id))
+                .spawn(move || {
+                    let mut child = match spawn(&spec, port, &ring) {
+                        Ok(c) => c,
+                        Err(e) => return drop(tx.send(Err(e))),
+                    };
+                    let pgid = child.id() as i32;
+                    if let Err(e) = wait_listening(&mut child, port, &ring, &spec.id) {
+                        kill_group(pgid, libc::SIGKILL);
+                        let _ = child.wait();
+                        return drop(tx.send(Err(e)));
+                    }
+                    if let Ok(mut g) = shared.pgid.lock() {
+                        *g = Some(pgid);
+                    }
+                    if let Ok(mut s) = shared.status.lock() {
+                        s.running = true;
+                        s.pid = Some(child.id());
+                        s.started_at = Some(DateTime::now());
+                    }
+                    let _ = tx.send(Ok(()));
+                    monitor(spec, port, ring, shared, child)
+                })
+                .map_err(thread_err)?
         };
+        match rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                let _ = monitor.join();
+                return Err(e);
+            }
+            Err(_) => {
+                let _ = monitor.join();
+                return Err(format!(
+                    "microservice {:?}: its monitor thread ended while starting it",
+                    spec.id
+                ));
+            }
+        }
+        services::set(&spec.id, &format!("http://127.0.0.1:{port}/"));
         Ok(ProcessService {
             spec: spec.clone(),
             port,
