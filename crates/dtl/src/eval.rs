@@ -170,7 +170,7 @@ fn pick<'a>(sc: &Scope<'a>, w: Which) -> &'a Value {
 
 /// `_P.` as a value: `{_S, _T}` plus `_P` when there is a grandparent.
 fn context_dict(sc: &Scope) -> Value {
-    let mut m = Map::new();
+    let mut m = Map::default();
     m.insert("_S".into(), sc.s.clone());
     m.insert("_T".into(), sc.t.clone());
     if let Some(p) = sc.parent {

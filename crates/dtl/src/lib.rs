@@ -20,7 +20,7 @@ mod wildcard;
 
 use std::cell::RefCell;
 
-use pumphouse_value::{Map, Value};
+use pumphouse_value::Value;
 
 pub use error::{CompileError, EvalError, EvalErrorKind};
 
@@ -177,7 +177,7 @@ impl Program {
             created: RefCell::new(Vec::new()),
         };
         let cap = source.as_dict().map_or(0, |m| m.len());
-        let mut target = Value::Dict(Map::with_capacity(cap));
+        let mut target = Value::Dict(pumphouse_value::map_with_capacity(cap));
         let flow =
             transforms::run_rule(&env, &self.rules[self.default], source, &mut target, None)?;
         self.output(flow, target, env.created.into_inner())

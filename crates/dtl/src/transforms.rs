@@ -49,7 +49,7 @@ fn names(v: Value) -> Vec<String> {
 
 fn dict_mut(t: &mut Value) -> &mut Map {
     if !matches!(t, Value::Dict(_)) {
-        *t = Value::Dict(Map::new());
+        *t = Value::Dict(Map::default());
     }
     match t {
         Value::Dict(m) => m,

@@ -24,7 +24,7 @@ fn main() {
     let mut w = store.writer("orders", "orders", false).expect("writer");
     let mut batch = Vec::with_capacity(10_000);
     for i in 0..orders {
-        let mut m = Map::new();
+        let mut m = Map::default();
         m.insert("_id".into(), Value::String(format!("o{i}")));
         m.insert(
             "cust_id".into(),
@@ -58,7 +58,7 @@ fn main() {
         ..EvalContext::default()
     };
     let src = |i: usize| {
-        let mut m = Map::new();
+        let mut m = Map::default();
         m.insert("_id".into(), Value::String(format!("c{i}")));
         Value::Dict(m)
     };

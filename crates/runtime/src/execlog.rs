@@ -12,7 +12,7 @@ pub fn dataset_id(pipe: &str) -> String {
 }
 
 fn event(pipe: &str, kind: &str) -> Map {
-    let mut m = Map::new();
+    let mut m = Map::default();
     m.insert(
         "_id".into(),
         Value::String(uuid::Uuid::new_v4().to_string()),

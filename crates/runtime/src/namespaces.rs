@@ -2,14 +2,14 @@
 //! identity namespace and every property key (recursively) with the property namespace; and
 //! the reverse, stripping namespaces from `_id`, keys and NI values.
 
-use pumphouse_value::{Map, Value};
+use pumphouse_value::Value;
 
 /// Adds namespaces before the first transform. Reserved `_` keys keep their names.
 pub fn add(entity: Value, identity: &str, property: &str) -> Value {
     let Value::Dict(m) = entity else {
         return entity;
     };
-    let mut out = Map::with_capacity(m.len());
+    let mut out = pumphouse_value::map_with_capacity(m.len());
     for (k, v) in m {
         if k == "_id" {
             let v = match v {

@@ -67,7 +67,7 @@ fn dtl_step(
     // The source is moved into the program; keep what errors and filters need.
     let source_id = e.get("_id").cloned();
     let res = program.transform_owned(e, &ctx).map_err(|err| {
-        let mut m = pumphouse_value::Map::new();
+        let mut m = pumphouse_value::Map::default();
         m.extend(source_id.clone().map(|id| ("_id".to_string(), id)));
         RunError::entity(&Value::Dict(m), format!("DTL failed: {err}"))
     })?;
@@ -79,7 +79,7 @@ fn dtl_step(
             .cloned()
             .or(source_id)
             .unwrap_or(Value::Null);
-        let mut m = pumphouse_value::Map::new();
+        let mut m = pumphouse_value::Map::default();
         m.insert("_id".into(), id);
         m.insert("_filtered".into(), Value::Bool(true));
         next.push(Value::Dict(m));

@@ -11,7 +11,7 @@ use pumphouse_store::{PipeState, ReadOptions, Store};
 use pumphouse_value::{Map, Value};
 
 fn entity(i: u64, gen: i64) -> Value {
-    let mut m = Map::new();
+    let mut m = Map::default();
     m.insert("_id".into(), Value::String(format!("person-{i:010}")));
     m.insert(
         "name".into(),

@@ -169,17 +169,6 @@ pub fn encode_log(
     out.extend_from_slice(id.as_bytes());
 }
 
-/// Appends the body: the dict's root keys not starting with `_`, as a `bin` dict.
-pub fn encode_body(out: &mut Vec<u8>, m: &Map) {
-    out.push(9);
-    bin::varint(out, m.keys().filter(|k| !k.starts_with('_')).count() as u64);
-    for (k, v) in m.iter().filter(|(k, _)| !k.starts_with('_')) {
-        bin::varint(out, k.len() as u64);
-        out.extend_from_slice(k.as_bytes());
-        bin::encode(v, out);
-    }
-}
-
 struct Cursor<'a> {
     b: &'a [u8],
     pos: usize,
@@ -249,18 +238,22 @@ pub fn decode_header(b: &[u8]) -> Result<LogHeader<'_>, StoreError> {
 
 /// The user properties of a record as a dict (original order).
 pub fn decode_body(h: &LogHeader<'_>) -> Result<Map, StoreError> {
-    match bin::decode(h.body)? {
-        Value::Dict(m) => Ok(m),
-        _ => Err(StoreError::corrupt("log record", "body is not a dict")),
+    decode_body_with_room(h, 2)
+}
+
+/// As `decode_body`, with room for `extra` more keys.
+fn decode_body_with_room(h: &LogHeader<'_>, extra: usize) -> Result<Map, StoreError> {
+    if h.body.first() != Some(&9) {
+        return Err(StoreError::corrupt("log record", "body is not a dict"));
     }
+    Ok(bin::decode_dict(h.body, extra)?)
 }
 
 /// The entity as readers see it: user properties, then `_id`, `_deleted`, `_updated`,
 /// `_previous`, `_ts`, `_hash`.
 pub fn decode_entity(offset: u64, b: &[u8]) -> Result<Value, StoreError> {
     let h = decode_header(b)?;
-    let mut m = decode_body(&h)?;
-    m.reserve(6);
+    let mut m = decode_body_with_room(&h, 6)?;
     m.insert("_id".into(), Value::String(h.id.to_owned()));
     m.insert("_deleted".into(), Value::Bool(h.deleted));
     m.insert("_updated".into(), Value::Int(offset as i64));
@@ -294,13 +287,13 @@ mod tests {
 
     #[test]
     fn log_record_round_trips() {
-        let mut m = Map::new();
+        let mut m = Map::default();
         m.insert("b".into(), Value::Int(1));
         m.insert("_id".into(), Value::from("x"));
         m.insert("a".into(), Value::from("y"));
         let mut out = Vec::new();
         encode_log(&mut out, true, -5, Some(3), 77, "x");
-        encode_body(&mut out, &m);
+        pumphouse_value::hash::EntityEncoder::default().encode(&m, &mut out);
         let h = decode_header(&out).unwrap();
         assert_eq!(
             (h.deleted, h.ts, h.previous, h.hash, h.id),

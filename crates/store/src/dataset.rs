@@ -53,15 +53,18 @@ impl Store {
 
     /// Opens (creating when missing) the partitions of dataset number `num`.
     pub(crate) fn parts(&self, num: u64) -> Result<Parts, StoreError> {
+        // fjall keeps a partition's options from its creation; these apply to new datasets.
+        let mt = self.opts.memtable_bytes.max(1 << 20);
         let log_opts = PartitionCreateOptions::default()
-            .max_memtable_size(32 << 20)
+            .max_memtable_size(mt)
             .bloom_filter_bits(None);
         let log = self
             .keyspace
             .open_partition(&part_name(num, "log"), log_opts)?;
+        let idx_opts = PartitionCreateOptions::default().max_memtable_size((mt / 4).max(1 << 20));
         let idx = self
             .keyspace
-            .open_partition(&part_name(num, "idx"), PartitionCreateOptions::default())?;
+            .open_partition(&part_name(num, "idx"), idx_opts)?;
         Ok(Parts { log, idx })
     }
 
@@ -286,7 +289,7 @@ impl Store {
 
 /// The run-state record: which pipe runs the full run.
 pub(crate) fn run_state_value(pipe: &str) -> Vec<u8> {
-    let mut m = Map::new();
+    let mut m = Map::default();
     m.insert("pipe".into(), Value::from(pipe));
     codec::encode_value(&Value::Dict(m))
 }

@@ -17,12 +17,12 @@ impl PipeState {
     pub fn new(last_seen: Value) -> Self {
         PipeState {
             last_seen,
-            extra: Map::new(),
+            extra: Map::default(),
         }
     }
 
     pub(crate) fn encode(&self) -> Vec<u8> {
-        let mut m = Map::with_capacity(self.extra.len() + 1);
+        let mut m = pumphouse_value::map_with_capacity(self.extra.len() + 1);
         m.insert("last_seen".into(), self.last_seen.clone());
         for (k, v) in &self.extra {
             if k != "last_seen" {

@@ -2,11 +2,13 @@
 //! validation, the content hash, the encoded body and the committed index lookup. Large
 //! batches spread it over the machine's cores; the order-dependent part stays in `writer`.
 
+use std::sync::mpsc;
+
 use fjall::PartitionHandle;
-use pumphouse_value::hash::entity_hash_with;
+use pumphouse_value::hash::EntityEncoder;
 use pumphouse_value::Value;
 
-use crate::codec::{self, IdxRecord};
+use crate::codec::IdxRecord;
 use crate::StoreError;
 
 /// Batches smaller than this are prepared on the calling thread.
@@ -41,53 +43,154 @@ pub(crate) fn validate(entities: &[Value]) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn prepare_one(idx: &PartitionHandle, e: Value, buf: &mut Vec<u8>) -> Result<Prepared, StoreError> {
-    let Value::Dict(mut m) = e else {
-        return Err(StoreError::InvalidEntity {
-            index: 0,
-            reason: "not a dict".into(),
-        });
-    };
-    let id = match m.get("_id") {
-        Some(Value::String(s)) => s.clone(),
-        _ => {
+/// Turns entities into `Prepared` (without the index lookup); keeps its buffers.
+#[derive(Default)]
+struct Encoder {
+    enc: EntityEncoder,
+    /// Body size of the previous entity, to size the next body's buffer.
+    last_len: usize,
+}
+
+impl Encoder {
+    fn encode(&mut self, e: Value) -> Result<Prepared, StoreError> {
+        let Value::Dict(mut m) = e else {
             return Err(StoreError::InvalidEntity {
                 index: 0,
-                reason: "no _id".into(),
-            })
+                reason: "not a dict".into(),
+            });
+        };
+        let id = match m.get("_id") {
+            Some(Value::String(s)) => s.clone(),
+            _ => {
+                return Err(StoreError::InvalidEntity {
+                    index: 0,
+                    reason: "no _id".into(),
+                })
+            }
+        };
+        let filtered = matches!(m.get("_filtered"), Some(Value::Bool(true)));
+        if filtered {
+            m.insert("_deleted".into(), Value::Bool(true));
         }
-    };
-    let filtered = matches!(m.get("_filtered"), Some(Value::Bool(true)));
-    if filtered {
-        m.insert("_deleted".into(), Value::Bool(true));
+        let deleted = matches!(m.get("_deleted"), Some(Value::Bool(true)));
+        let mut body = Vec::with_capacity(self.last_len + 64);
+        let hash = self.enc.encode(&m, &mut body);
+        self.last_len = body.len();
+        Ok(Prepared {
+            id,
+            hash,
+            deleted,
+            filtered,
+            body,
+            committed: None,
+        })
     }
-    let deleted = matches!(m.get("_deleted"), Some(Value::Bool(true)));
-    let dict = Value::Dict(m);
-    let hash = entity_hash_with(&dict, buf);
-    let mut body = Vec::with_capacity(buf.len() + 16);
-    if let Value::Dict(m) = &dict {
-        codec::encode_body(&mut body, m);
+
+    fn encode_all(&mut self, entities: Vec<Value>) -> Result<Vec<Prepared>, StoreError> {
+        entities.into_iter().map(|e| self.encode(e)).collect()
     }
-    let committed = idx
-        .get(id.as_bytes())?
+}
+
+/// Fills in the committed index record of `p.id`.
+pub(crate) fn lookup(idx: &PartitionHandle, p: &mut Prepared) -> Result<(), StoreError> {
+    p.committed = idx
+        .get(p.id.as_bytes())?
         .map(|b| IdxRecord::decode(&b))
         .transpose()?;
-    Ok(Prepared {
-        id,
-        hash,
-        deleted,
-        filtered,
-        body,
-        committed,
-    })
+    Ok(())
 }
 
 fn prepare_all(idx: &PartitionHandle, entities: Vec<Value>) -> Result<Vec<Prepared>, StoreError> {
-    let mut buf = Vec::with_capacity(1024);
-    entities
-        .into_iter()
-        .map(|e| prepare_one(idx, e, &mut buf))
-        .collect()
+    let mut enc = Encoder::default();
+    let mut out = enc.encode_all(entities)?;
+    for p in &mut out {
+        lookup(idx, p)?;
+    }
+    Ok(out)
+}
+
+/// Encodes batches (hash, body, freeing the `Value`s) on a thread of its own, so a writer fed
+/// by a pipe overlaps this work with its lookups and commits. The index lookup is not done
+/// here: it must see every commit made before the batch is applied. Batches come back in
+/// the order they were sent.
+pub(crate) struct Pipeline {
+    tx: Option<mpsc::Sender<(Vec<Value>, i64)>>,
+    rx: mpsc::Receiver<Encoded>,
+    /// Batches sent and not yet received.
+    pub in_flight: usize,
+    worker: Option<std::thread::JoinHandle<()>>,
+}
+
+/// An encoded batch and the `_ts` its versions get.
+pub(crate) type Encoded = Result<(Vec<Prepared>, i64), StoreError>;
+
+/// Batches a pipeline holds at most before `send` waits for the oldest.
+pub(crate) const PIPELINE_DEPTH: usize = 4;
+
+impl Pipeline {
+    pub fn start() -> Result<Pipeline, StoreError> {
+        let (tx, work) = mpsc::channel::<(Vec<Value>, i64)>();
+        let (done, rx) = mpsc::channel();
+        let worker = std::thread::Builder::new()
+            .name("store-encode".into())
+            .spawn(move || {
+                let mut enc = Encoder::default();
+                for (batch, ts) in work {
+                    if done.send(enc.encode_all(batch).map(|b| (b, ts))).is_err() {
+                        return;
+                    }
+                }
+            })?;
+        Ok(Pipeline {
+            tx: Some(tx),
+            rx,
+            in_flight: 0,
+            worker: Some(worker),
+        })
+    }
+
+    pub fn send(&mut self, batch: Vec<Value>, ts: i64) -> Result<(), StoreError> {
+        let gone = || StoreError::Io(std::io::Error::other("the encoding thread stopped"));
+        self.tx
+            .as_ref()
+            .ok_or_else(gone)?
+            .send((batch, ts))
+            .map_err(|_| gone())?;
+        self.in_flight += 1;
+        Ok(())
+    }
+
+    /// The oldest batch in flight: waits for it if `wait`, else only if it is ready.
+    pub fn recv(&mut self, wait: bool) -> Option<Encoded> {
+        if self.in_flight == 0 {
+            return None;
+        }
+        let r = if wait {
+            self.rx.recv().ok()
+        } else {
+            self.rx.try_recv().ok()
+        };
+        let r = match r {
+            Some(r) => r,
+            None if wait => Err(StoreError::Io(std::io::Error::other(
+                "the encoding thread stopped",
+            ))),
+            None => return None,
+        };
+        self.in_flight -= 1;
+        Some(r)
+    }
+}
+
+impl Drop for Pipeline {
+    fn drop(&mut self) {
+        self.tx = None;
+        // Unblock a worker waiting to hand over a result, then wait for it.
+        while self.rx.try_recv().is_ok() {}
+        if let Some(w) = self.worker.take() {
+            let _ = w.join();
+        }
+    }
 }
 
 /// Prepares a validated batch, in order.

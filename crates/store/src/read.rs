@@ -4,7 +4,7 @@
 use fjall::Snapshot;
 use pumphouse_value::Value;
 
-use crate::codec::{self, IdxRecord};
+use crate::codec::{self, DatasetMeta, IdxRecord};
 use crate::{Store, StoreError};
 
 /// What `Store::read` returns.
@@ -49,6 +49,9 @@ pub struct ReadIter {
     log: KvIter,
     idx: Snapshot,
     opts: ReadOptions,
+    /// No `_id` has a second version at the snapshot, so every version is the latest and
+    /// latest-only reads need no index lookup.
+    all_latest: bool,
     returned: usize,
     done: bool,
 }
@@ -59,6 +62,7 @@ impl ReadIter {
             log: Box::new(std::iter::empty()),
             idx,
             opts,
+            all_latest: false,
             returned: 0,
             done: true,
         }
@@ -75,7 +79,7 @@ impl ReadIter {
             if h.deleted && !self.opts.deleted {
                 continue;
             }
-            if !self.opts.history {
+            if !self.opts.history && !self.all_latest {
                 let latest = self
                     .idx
                     .get(h.id.as_bytes())?
@@ -126,11 +130,21 @@ impl Store {
                 None => return Ok(ReadIter::empty(idx, opts)),
             },
         };
+        // The dataset record commits with the log, so at the same instant its counters
+        // describe exactly this log: one version per `_id` means none is superseded.
+        let at = self
+            .meta
+            .snapshot_at(instant)
+            .get(codec::ds_key(id))?
+            .map(|b| DatasetMeta::decode(&b))
+            .transpose()?;
+        let all_latest = at.is_some_and(|m| m.num == meta.num && m.versions == m.next_dense);
         let log: KvIter = Box::new(log.range(start.to_be_bytes()..));
         Ok(ReadIter {
             log,
             idx,
             opts,
+            all_latest,
             returned: 0,
             done: false,
         })

@@ -2,9 +2,7 @@
 //! commits them with the dataset meta, the seen bitset and the pipe state in one atomic
 //! batch. Full runs end with deletion tracking.
 
-use std::collections::HashMap;
-
-use pumphouse_value::hash::entity_hash_with;
+use pumphouse_value::hash::EntityEncoder;
 use pumphouse_value::Value;
 
 use crate::bitset::SeenSet;
@@ -55,13 +53,16 @@ pub struct Writer<'s> {
     meta: DatasetMeta,
     exists: bool,
     batch: Option<fjall::Batch>,
-    staged_idx: HashMap<String, IdxRecord>,
+    /// Foldhash: SipHash was a visible share of the sink thread.
+    staged_idx: foldhash::HashMap<String, IdxRecord>,
     staged: WriteStats,
     full: Option<FullRun>,
     resumed: bool,
     mark_deletion_tracked: bool,
     failed: bool,
     buf: Vec<u8>,
+    /// Set by `pipeline()`: batches are encoded on a thread of their own.
+    pipeline: Option<prepare::Pipeline>,
 }
 
 impl Store {
@@ -139,13 +140,14 @@ impl Store {
             meta,
             exists,
             batch: None,
-            staged_idx: HashMap::new(),
+            staged_idx: foldhash::HashMap::default(),
             staged: WriteStats::default(),
             full,
             resumed,
             mark_deletion_tracked: false,
             failed: false,
             buf: Vec::with_capacity(1024),
+            pipeline: None,
         })
     }
 
@@ -177,7 +179,8 @@ impl<'s> Writer<'s> {
         self.mark_deletion_tracked = on;
     }
 
-    /// Counts of what is staged and not yet committed.
+    /// Counts of what is staged and not yet committed (after `pipeline()`: batches still
+    /// being encoded are not counted yet).
     pub fn staged(&self) -> WriteStats {
         self.staged
     }
@@ -193,14 +196,54 @@ impl<'s> Writer<'s> {
     /// than `_id`/`_deleted` are dropped; an unchanged entity is a no-op; `_filtered: true`
     /// becomes a tombstone if the `_id` is live. Every entity must be a dict with a string
     /// `_id`; otherwise nothing of the batch is staged.
+    ///
+    /// After `pipeline()`, the returned counts are those of the batches applied during this
+    /// call (earlier batches, whose encoding finished); `commit` applies the rest first.
     pub fn write(&mut self, entities: Vec<Value>) -> Result<WriteStats, StoreError> {
         self.check()?;
         prepare::validate(&entities)?;
+        if let Some(p) = self.pipeline.as_mut() {
+            // `_ts` is the time of this call, not of the later apply.
+            p.send(entities, self.store.opts.clock.now_micros())?;
+            let full = p.in_flight > prepare::PIPELINE_DEPTH;
+            return self.apply_encoded(full, false);
+        }
         self.staged_idx.reserve(entities.len());
         let prepared = prepare::prepare(&self.parts.idx, entities)?;
+        let ts = self.store.opts.clock.now_micros();
+        self.apply_all(prepared, ts)
+    }
+
+    /// Encodes later batches (hash and body) on a thread of its own while this thread looks
+    /// up, stages and commits earlier ones. For a writer fed continuously (a pipe's sink).
+    pub fn pipeline(&mut self) -> Result<(), StoreError> {
+        if self.pipeline.is_none() {
+            self.pipeline = Some(prepare::Pipeline::start()?);
+        }
+        Ok(())
+    }
+
+    /// Applies encoded batches of the pipeline: those ready, at least one if `one`, all if
+    /// `all`.
+    fn apply_encoded(&mut self, one: bool, all: bool) -> Result<WriteStats, StoreError> {
+        let mut stats = WriteStats::default();
+        let mut wait = one || all;
+        while let Some(r) = self.pipeline.as_mut().and_then(|p| p.recv(wait)) {
+            let (mut batch, ts) = r.inspect_err(|_| self.failed = true)?;
+            self.staged_idx.reserve(batch.len());
+            for p in &mut batch {
+                prepare::lookup(&self.parts.idx, p).inspect_err(|_| self.failed = true)?;
+            }
+            stats.add(self.apply_all(batch, ts)?);
+            wait = all;
+        }
+        Ok(stats)
+    }
+
+    fn apply_all(&mut self, prepared: Vec<Prepared>, ts: i64) -> Result<WriteStats, StoreError> {
         let mut stats = WriteStats::default();
         for p in prepared {
-            if let Err(err) = self.apply(p, &mut stats) {
+            if let Err(err) = self.apply(p, ts, &mut stats) {
                 self.failed = true;
                 return Err(err);
             }
@@ -209,7 +252,7 @@ impl<'s> Writer<'s> {
         Ok(stats)
     }
 
-    fn apply(&mut self, p: Prepared, stats: &mut WriteStats) -> Result<(), StoreError> {
+    fn apply(&mut self, p: Prepared, ts: i64, stats: &mut WriteStats) -> Result<(), StoreError> {
         let prev = self.staged_idx.get(&p.id).copied().or(p.committed);
         if p.filtered && prev.is_none_or(|v| v.deleted) {
             stats.unchanged += 1;
@@ -220,7 +263,7 @@ impl<'s> Writer<'s> {
             self.mark_seen(v.dense);
             return Ok(());
         }
-        let dense = self.append(p.id, &p.body, p.deleted, p.hash, prev)?;
+        let dense = self.append(p.id, &p.body, p.deleted, p.hash, prev, ts)?;
         if !p.filtered {
             self.mark_seen(dense);
         }
@@ -243,6 +286,7 @@ impl<'s> Writer<'s> {
         deleted: bool,
         hash: u128,
         prev: Option<IdxRecord>,
+        ts: i64,
     ) -> Result<u64, StoreError> {
         let offset = self.meta.next_offset;
         let dense = match prev {
@@ -256,7 +300,7 @@ impl<'s> Writer<'s> {
         codec::encode_log(
             &mut self.buf,
             deleted,
-            self.store.opts.clock.now_micros(),
+            ts,
             prev.map(|p| p.offset),
             hash,
             &id,
@@ -307,6 +351,7 @@ impl<'s> Writer<'s> {
         end_run: bool,
     ) -> Result<WriteStats, StoreError> {
         self.check()?;
+        self.apply_encoded(false, true)?;
         let store = self.store;
         let mut batch = self.batch.take().unwrap_or_else(|| store.keyspace.batch());
         for (id, rec) in self.staged_idx.drain() {
@@ -390,6 +435,7 @@ impl<'s> Writer<'s> {
         let mut total = self.commit(pipe_state)?;
         let snapshot = self.parts.idx.snapshot();
         let log = self.parts.log.snapshot();
+        let mut enc = EntityEncoder::default();
         for kv in snapshot.iter() {
             let (k, v) = kv?;
             let rec = IdxRecord::decode(&v)?;
@@ -416,12 +462,10 @@ impl<'s> Writer<'s> {
             }
             m.insert("_id".into(), Value::String(id.to_owned()));
             m.insert("_deleted".into(), Value::Bool(true));
-            let dict = Value::Dict(m);
-            let hash = entity_hash_with(&dict, &mut self.buf);
-            let Value::Dict(m) = dict else { continue };
             let mut body = Vec::with_capacity(bytes.len());
-            codec::encode_body(&mut body, &m);
-            if let Err(e) = self.append(id.to_owned(), &body, true, hash, Some(rec)) {
+            let hash = enc.encode(&m, &mut body);
+            let ts = self.store.opts.clock.now_micros();
+            if let Err(e) = self.append(id.to_owned(), &body, true, hash, Some(rec), ts) {
                 self.failed = true;
                 return Err(e);
             }

@@ -18,7 +18,7 @@ const APPEND_IDS: i64 = 3_000;
 const FULL_IDS: i64 = 2_000;
 
 fn ent(id: String, fields: &[(&str, i64)]) -> Value {
-    let mut m = Map::new();
+    let mut m = Map::default();
     m.insert("_id".into(), Value::String(id));
     for (k, v) in fields {
         m.insert((*k).into(), Value::Int(*v));
@@ -40,6 +40,7 @@ fn last_seen(store: &Store, pipe: &str) -> i64 {
 fn child_append(dir: &Path) {
     let store = Store::open(dir).unwrap();
     let mut w = store.writer("ds", "src", false).unwrap();
+    w.pipeline().unwrap(); // as a pipe's dataset sink does
     let mut pos = last_seen(&store, "src");
     while pos < APPEND_TOTAL {
         let end = (pos + 1 + (pos * 7919) % 300).min(APPEND_TOTAL);

@@ -147,7 +147,7 @@ fn entity(rng: &mut Rng, w: &MWriter) -> (Value, String, Props, bool, bool) {
             p
         }
     };
-    let mut m = Map::new();
+    let mut m = Map::default();
     for (k, v) in &props {
         m.insert(k.clone(), Value::Int(*v));
         if rng.chance(10) {
@@ -318,7 +318,11 @@ fn run(seed: u64, steps: usize) {
                     let ds = if rng.chance(50) { "a" } else { "b" };
                     let pipe = format!("p{ds}");
                     let full = rng.chance(35);
-                    let w = store.writer(ds, &pipe, full).unwrap();
+                    let mut w = store.writer(ds, &pipe, full).unwrap();
+                    if rng.chance(50) {
+                        // Batches encoded on a thread of their own, applied later.
+                        w.pipeline().unwrap();
+                    }
                     let committed = &model[ds];
                     let resumed = !full && committed.run.as_ref().is_some_and(|r| r.0 == pipe);
                     assert_eq!(w.is_full_run(), full || resumed, "{ctx}");

@@ -34,13 +34,20 @@ pub fn encode_canonical(v: &Value, out: &mut Vec<u8>) {
     enc(v, out, true);
 }
 
+/// As `encode`, returning whether the bytes written equal `encode_canonical`'s (every dict's
+/// keys already in sorted order, no decimal), so the content hash can reuse them.
+pub fn encode_is_canonical(v: &Value, out: &mut Vec<u8>) -> bool {
+    enc(v, out, false)
+}
+
 pub fn to_vec(v: &Value) -> Vec<u8> {
     let mut out = Vec::with_capacity(256);
     encode(v, &mut out);
     out
 }
 
-fn enc(v: &Value, out: &mut Vec<u8>, sorted: bool) {
+/// Encodes `v`; returns whether the bytes are canonical (always true when `sorted`).
+fn enc(v: &Value, out: &mut Vec<u8>, sorted: bool) -> bool {
     match v {
         Value::Null => out.push(0),
         Value::Bool(false) => out.push(1),
@@ -65,6 +72,7 @@ fn enc(v: &Value, out: &mut Vec<u8>, sorted: bool) {
                 d.to_string()
             };
             bytes(out, text.as_bytes());
+            return sorted;
         }
         Value::String(s) => {
             out.push(7);
@@ -73,9 +81,11 @@ fn enc(v: &Value, out: &mut Vec<u8>, sorted: bool) {
         Value::List(l) => {
             out.push(8);
             varint(out, l.len() as u64);
+            let mut canon = true;
             for x in l {
-                enc(x, out, sorted);
+                canon &= enc(x, out, sorted);
             }
+            return canon;
         }
         Value::Dict(m) => {
             out.push(9);
@@ -88,10 +98,15 @@ fn enc(v: &Value, out: &mut Vec<u8>, sorted: bool) {
                     enc(x, out, sorted);
                 }
             } else {
+                let mut canon = true;
+                let mut last: Option<&str> = None;
                 for (k, x) in m {
+                    canon &= last.is_none_or(|l| l < k.as_str());
+                    last = Some(k);
                     bytes(out, k.as_bytes());
-                    enc(x, out, sorted);
+                    canon &= enc(x, out, sorted);
                 }
+                return canon;
             }
         }
         Value::DateTime(d) => {
@@ -120,6 +135,7 @@ fn enc(v: &Value, out: &mut Vec<u8>, sorted: bool) {
             bytes(out, s.as_bytes());
         }
     }
+    true
 }
 
 #[inline]
@@ -157,6 +173,23 @@ pub fn decode(buf: &[u8]) -> Result<Value, ValueError> {
         )));
     }
     Ok(v)
+}
+
+/// Decodes a dict from the whole slice, with room for `extra` more entries (so a caller
+/// adding keys does not grow the map).
+pub fn decode_dict(buf: &[u8], extra: usize) -> Result<Map, ValueError> {
+    let mut r = Reader { buf, pos: 0 };
+    if r.byte()? != 9 {
+        return Err(corrupt("not a dict"));
+    }
+    let m = r.dict(0, extra)?;
+    if r.pos != buf.len() {
+        return Err(ValueError::Corrupt(format!(
+            "{} trailing bytes",
+            buf.len() - r.pos
+        )));
+    }
+    Ok(m)
 }
 
 /// Decodes one value from the front of `buf`, returning it and the bytes read.
@@ -222,6 +255,18 @@ impl<'a> Reader<'a> {
         String::from_utf8(s.to_vec()).map_err(|_| corrupt("invalid utf-8"))
     }
 
+    /// A dict's entries (after its tag), with room for `extra` more.
+    fn dict(&mut self, depth: u32, extra: usize) -> Result<Map, ValueError> {
+        let n = self.varint()? as usize;
+        let mut m = crate::map_with_capacity(n.min(self.buf.len()) + extra);
+        for _ in 0..n {
+            let k = self.string()?;
+            let v = self.value(depth + 1)?;
+            m.insert(k, v);
+        }
+        Ok(m)
+    }
+
     fn value(&mut self, depth: u32) -> Result<Value, ValueError> {
         if depth > 512 {
             return Err(corrupt("nesting too deep"));
@@ -248,16 +293,7 @@ impl<'a> Reader<'a> {
                 }
                 Value::List(l)
             }
-            9 => {
-                let n = self.varint()? as usize;
-                let mut m = Map::with_capacity(n.min(self.buf.len()));
-                for _ in 0..n {
-                    let k = self.string()?;
-                    let v = self.value(depth + 1)?;
-                    m.insert(k, v);
-                }
-                Value::Dict(m)
-            }
+            9 => Value::Dict(self.dict(depth, 0)?),
             10 => {
                 let secs = unzigzag(self.varint()?);
                 let nanos = self.varint()?;

@@ -286,7 +286,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(Value::List(l))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut m = Map::new();
+        let mut m = Map::default();
         let mut first = true;
         while let Some(k) = map.next_key::<String>()? {
             if first && k == NUMBER_TOKEN {

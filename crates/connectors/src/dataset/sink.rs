@@ -19,10 +19,10 @@ impl<'s> DatasetSink<'s> {
         pipe: &str,
         full_run: bool,
     ) -> Result<Self, ConnectorError> {
-        Ok(DatasetSink {
-            store,
-            writer: store.writer(dataset, pipe, full_run)?,
-        })
+        let mut writer = store.writer(dataset, pipe, full_run)?;
+        // Hashing and encoding run beside the lookups and commits of earlier batches.
+        writer.pipeline()?;
+        Ok(DatasetSink { store, writer })
     }
 }
 

@@ -1,5 +1,6 @@
 //! Dataset source: streams a dataset from an offset, in pages, so memory stays flat.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use pumphouse_store::{ReadOptions, Store};
@@ -7,10 +8,17 @@ use pumphouse_value::Value;
 
 use crate::{Batch, ConnectorError, Source};
 
+/// Entities read from the store at once when batches are smaller: each read sets up a
+/// snapshot and iterator, which costs as much as decoding dozens of entities.
+const PAGE: usize = 1000;
+
 pub struct DatasetSource {
     store: Arc<Store>,
     dataset: String,
+    /// Offset of the last entity read from the store (handed out or buffered).
     since: Option<u64>,
+    /// Read, not yet handed out; at most one page.
+    buffered: VecDeque<Value>,
     history: bool,
     populated: bool,
     done: bool,
@@ -34,6 +42,7 @@ impl DatasetSource {
             store,
             dataset: dataset.to_string(),
             since,
+            buffered: VecDeque::new(),
             history,
             populated,
             done: info.is_none(),
@@ -43,35 +52,16 @@ impl DatasetSource {
 
 impl Source for DatasetSource {
     fn next_batch(&mut self, max: usize) -> Result<Option<Batch>, ConnectorError> {
-        if self.done {
-            return Ok(None);
+        let max = max.max(1);
+        if self.buffered.len() < max && !self.done {
+            self.fill(max.max(PAGE))?;
         }
-        let opts = ReadOptions {
-            since: self.since,
-            limit: Some(max.max(1)),
-            history: self.history,
-            deleted: true,
-        };
-        let mut entities = Vec::with_capacity(max);
-        for e in self.store.read(&self.dataset, opts)? {
-            entities.push(e?);
-        }
-        if entities.len() < max {
-            self.done = true;
-        }
+        let n = max.min(self.buffered.len());
+        let entities: Vec<Value> = self.buffered.drain(..n).collect();
         let Some(last) = entities.last() else {
             return Ok(None);
         };
-        let offset = match last.get("_updated") {
-            Some(Value::Int(i)) => *i as u64,
-            _ => {
-                return Err(ConnectorError::Other {
-                    message: "stored entity without _updated".into(),
-                    retryable: false,
-                })
-            }
-        };
-        self.since = Some(offset);
+        let offset = updated(last)?;
         Ok(Some(Batch {
             entities,
             last_seen: Value::Int(offset as i64),
@@ -80,5 +70,38 @@ impl Source for DatasetSource {
 
     fn populated(&self) -> bool {
         self.populated
+    }
+}
+
+impl DatasetSource {
+    /// Reads up to `page` more entities after `since` into the buffer.
+    fn fill(&mut self, page: usize) -> Result<(), ConnectorError> {
+        let opts = ReadOptions {
+            since: self.since,
+            limit: Some(page),
+            history: self.history,
+            deleted: true,
+        };
+        let before = self.buffered.len();
+        for e in self.store.read(&self.dataset, opts)? {
+            self.buffered.push_back(e?);
+        }
+        if self.buffered.len() - before < page {
+            self.done = true;
+        }
+        if let Some(last) = self.buffered.back() {
+            self.since = Some(updated(last)?);
+        }
+        Ok(())
+    }
+}
+
+fn updated(e: &Value) -> Result<u64, ConnectorError> {
+    match e.get("_updated") {
+        Some(Value::Int(i)) => Ok(*i as u64),
+        _ => Err(ConnectorError::Other {
+            message: "stored entity without _updated".into(),
+            retryable: false,
+        }),
     }
 }

@@ -39,7 +39,7 @@ fn dicts(v: Value) -> impl Iterator<Item = Map> {
 }
 
 fn dict(c: &Call, sc: &Scope) -> EvalResult<Value> {
-    let mut m = Map::new();
+    let mut m = Map::default();
     match c.args.len() {
         0 => {}
         1 => match sc.arg(c, 0)? {
@@ -79,7 +79,7 @@ fn key_values(c: &Call, sc: &Scope) -> EvalResult<Value> {
     let mut out: Vec<Value> = dicts(sc.arg(c, 0)?)
         .flat_map(|m| {
             m.into_iter().map(|(k, v)| {
-                let mut d = Map::new();
+                let mut d = Map::default();
                 d.insert("key".into(), Value::String(k));
                 d.insert("value".into(), v);
                 Value::Dict(d)
@@ -134,7 +134,7 @@ fn path(c: &Call, sc: &Scope) -> EvalResult<Value> {
 
 /// Runs rule `rule` on one value with a fresh target; `None` when the rule filtered it.
 pub fn apply_one(sc: &Scope, rule: usize, v: &Value) -> EvalResult<Option<Value>> {
-    let mut t = Value::Dict(Map::new());
+    let mut t = Value::Dict(Map::default());
     let r = sc.env.program.rule(rule);
     match run_rule(sc.env, r, v, &mut t, Some(sc))? {
         Flow::Continue => Ok(Some(t)),
@@ -180,7 +180,7 @@ fn lookup_entity(c: &Call, sc: &Scope) -> EvalResult<Value> {
 
 fn map_dict(c: &Call, sc: &Scope) -> EvalResult<Value> {
     let one = |m: Map| -> EvalResult<Option<Value>> {
-        let mut out = Map::new();
+        let mut out = Map::default();
         for (k, v) in m {
             let nk = sc.call_with(&c.args[0], &Value::String(k))?;
             let nv = sc.call_with(&c.args[1], &v)?;
@@ -218,7 +218,7 @@ fn map_values(c: &Call, sc: &Scope) -> EvalResult<Value> {
 fn group_by(c: &Call, sc: &Scope) -> EvalResult<Value> {
     let n = c.args.len();
     let vals = into_list(sc.arg(c, n - 1)?);
-    let mut out = Map::new();
+    let mut out = Map::default();
     for v in vals {
         let key = if n >= 2 {
             sc.call_with(&c.args[0], &v)?

@@ -349,7 +349,7 @@ fn enumerate(c: &Call, sc: &Scope) -> EvalResult<Value> {
         0
     };
     let pair = |i: i64, v: Value| {
-        let mut m = Map::new();
+        let mut m = Map::default();
         m.insert("key".into(), Value::Int(i));
         m.insert("value".into(), v);
         Value::Dict(m)

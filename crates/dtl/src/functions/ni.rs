@@ -1,7 +1,7 @@
 //! Namespaced identifiers and URIs: `ni ni-ns ni-id is-ni uri is-uri url-quote url-unquote`,
 //! and the key-namespacing functions `apply-ns` / `strip-ns`.
 
-use pumphouse_value::{Map, Value};
+use pumphouse_value::Value;
 
 use super::{spec, Spec};
 use crate::ast::Call;
@@ -170,7 +170,7 @@ fn ns_config(v: &Value) -> Option<NsConfig> {
 
 fn add_ns(v: Value, cfg: &NsConfig, root: bool) -> Value {
     let Value::Dict(m) = v else { return v };
-    let mut out = Map::with_capacity(m.len());
+    let mut out = pumphouse_value::map_with_capacity(m.len());
     for (k, x) in m {
         let skip =
             (cfg.skip_underscore && k.starts_with('_')) || (cfg.skip_dollar && k.starts_with('$'));
