@@ -61,7 +61,7 @@ impl Store {
         let log = self
             .keyspace
             .open_partition(&part_name(num, "log"), log_opts)?;
-        let idx_opts = PartitionCreateOptions::default().max_memtable_size((mt / 4).max(1 << 20));
+        let idx_opts = PartitionCreateOptions::default().max_memtable_size((mt / 2).max(1 << 20));
         let idx = self
             .keyspace
             .open_partition(&part_name(num, "idx"), idx_opts)?;

@@ -49,7 +49,9 @@ pub struct StoreOptions {
     /// (256 MiB): after recovery above the limit, fjall's first commit waits forever
     /// (docs/storage.md, "Knobs").
     pub write_buffer_bytes: u64,
-    /// Memtable size of each dataset's log partition (the index partition gets a quarter).
+    /// Memtable size of each new dataset's log partition (its index partition gets half).
+    /// 32 MiB: with 8 MiB the rerun after kill -9 of a 1M-entity run hung in fjall's
+    /// memtable-overflow checks (docs/storage.md, "Knobs").
     pub memtable_bytes: u32,
     /// If set, a background thread fsyncs the journal this often (default 100 ms). This bounds
     /// what a power loss can take in `Buffer` mode, and it makes commits ~20% faster: the fsync
@@ -65,7 +67,7 @@ impl Default for StoreOptions {
             tombstone_batch: 10_000,
             cache_bytes: 64 << 20,
             write_buffer_bytes: 256 << 20,
-            memtable_bytes: 8 << 20,
+            memtable_bytes: 32 << 20,
             fsync_ms: Some(100),
         }
     }
