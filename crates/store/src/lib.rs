@@ -45,13 +45,12 @@ pub struct StoreOptions {
     /// Block cache size in bytes.
     pub cache_bytes: u64,
     /// Memory for memtables across all datasets before writes wait for flushes. A limit, not
-    /// an allocation; keep it well above what a crash can leave unflushed in the journals
-    /// (256 MiB): after recovery above the limit, fjall's first commit waits forever
-    /// (docs/storage.md, "Knobs").
+    /// an allocation (docs/storage.md, "Knobs").
     pub write_buffer_bytes: u64,
     /// Memtable size of each new dataset's log partition (its index partition gets half).
     /// 32 MiB: with 8 MiB the rerun after kill -9 of a 1M-entity run hung in fjall's
-    /// memtable-overflow checks (docs/storage.md, "Knobs").
+    /// memtable-overflow checks before `FLUSH_TASKS_PER_RUN` was set; not retried since
+    /// (docs/storage.md, "Knobs").
     pub memtable_bytes: u32,
     /// If set, a background thread fsyncs the journal this often (default 100 ms). This bounds
     /// what a power loss can take in `Buffer` mode, and it makes commits ~20% faster: the fsync
@@ -72,6 +71,15 @@ impl Default for StoreOptions {
         }
     }
 }
+
+/// How many sealed memtables one fjall flush run may take (fjall's `flush_workers`, which
+/// is not a thread count but the task limit of a run; it defaults to the number of cores).
+/// After a crash, recovery queues every sealed memtable left in the journals but grants only
+/// one flush run per partition; with the default limit (2 here) the rest stay queued with no
+/// run to take them, and the first commit that needs room (write buffer or journal limit)
+/// waits forever. A limit above anything a crash can leave (write buffer / smallest
+/// memtable) drains the queue in the first run. See docs/storage.md, "Recovery".
+const FLUSH_TASKS_PER_RUN: usize = 512;
 
 /// The store: one fjall keyspace holding every dataset and all pipe state.
 pub struct Store {
@@ -99,6 +107,7 @@ impl Store {
             .cache_size(opts.cache_bytes)
             .max_write_buffer_size(opts.write_buffer_bytes)
             .fsync_ms(opts.fsync_ms)
+            .flush_workers(FLUSH_TASKS_PER_RUN)
             .open()?;
         let meta = keyspace.open_partition("meta", PartitionCreateOptions::default())?;
         let runs = keyspace.open_partition("runs", PartitionCreateOptions::default())?;
