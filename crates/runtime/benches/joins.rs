@@ -7,6 +7,10 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+/// The allocator the `pumphouse` binary uses, so the numbers are the product's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use pumphouse_dtl::{compile, EvalContext, Options};
 use pumphouse_runtime::joins::Joins;
 use pumphouse_store::{PipeState, Store};
