@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use pumphouse_store::{ReadOptions, Store};
 
-fn open(data: &Path) -> anyhow::Result<Store> {
+pub(crate) fn open(data: &Path) -> anyhow::Result<Store> {
     if !data.is_dir() {
         anyhow::bail!(
             "no store at {} (run `pumphouse run --config DIR --data {}` first)",
@@ -26,8 +26,13 @@ pub fn datasets(data: &Path) -> anyhow::Result<ExitCode> {
     );
     for id in store.dataset_ids()? {
         if let Some(i) = store.dataset_info(&id)? {
+            let cb = match &i.circuit_breaker {
+                Some(c) if c.tripped => "  circuit breaker TRIPPED",
+                Some(_) => "  run held back by its circuit breaker",
+                None => "",
+            };
             println!(
-                "{:<50} {:>10} {:>10} {:>10}",
+                "{:<50} {:>10} {:>10} {:>10}{cb}",
                 i.id, i.live_count, i.version_count, i.populated
             );
         }

@@ -2,6 +2,7 @@
 //! Library crates do the work; this file parses arguments, prints results and turns errors
 //! into one clear message and a non-zero exit.
 
+mod cmd_breaker;
 mod cmd_data;
 mod cmd_dtl;
 mod cmd_run;
@@ -127,6 +128,15 @@ enum Cmd {
         #[arg(default_value = "")]
         value: String,
     },
+    /// Resolve a tripped circuit breaker: `rollback` drops the versions it holds back and
+    /// puts the pipe back where its run started, `commit` makes them visible, `status` shows it.
+    CircuitBreaker {
+        #[arg(long, default_value = "pumphouse-data")]
+        data: PathBuf,
+        dataset: String,
+        #[arg(value_parser = ["rollback", "commit", "status"])]
+        operation: String,
+    },
     /// List the datasets of a store.
     Datasets {
         #[arg(long, default_value = "pumphouse-data")]
@@ -222,6 +232,11 @@ fn main() -> ExitCode {
             cmd_secrets::update_last_seen(&data, &pipe, &value)
         }
         Cmd::Datasets { data } => cmd_data::datasets(&data),
+        Cmd::CircuitBreaker {
+            data,
+            dataset,
+            operation,
+        } => cmd_breaker::circuit_breaker(&data, &dataset, &operation),
         Cmd::Entities {
             data,
             dataset,

@@ -135,12 +135,17 @@ pub fn open_sink<'s>(
         SinkSpec::Dataset {
             dataset,
             deletion_tracking,
+            circuit_breaker,
             ..
         } => Box::new(dataset::DatasetSink::open(
             store,
             dataset,
             pipe,
             full_run && *deletion_tracking,
+            circuit_breaker.map(|c| pumphouse_store::BreakerConfig {
+                factor: c.factor,
+                count: c.count,
+            }),
         )?),
         SinkSpec::Null => Box::new(null::NullSink::new(store, pipe)),
         SinkSpec::Json(j) => Box::new(json::sink::JsonSink::open(store, pipe, j, full_run)?),

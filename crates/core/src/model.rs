@@ -132,6 +132,8 @@ pub enum SinkSpec {
         dataset: String,
         deletion_tracking: bool,
         set_initial_offset: InitialOffset,
+        /// `circuit_breaker_threshold_factor` / `_count` (sesam-spec 2.5), if either is set.
+        circuit_breaker: Option<CircuitBreaker>,
     },
     /// Discards everything (Sesam's `null` sink).
     Null,
@@ -150,6 +152,14 @@ impl SinkSpec {
             _ => None,
         }
     }
+}
+
+/// A dataset sink's circuit breaker settings (sesam-spec 2.5); the limit is the larger of
+/// the two when both are set.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CircuitBreaker {
+    pub factor: Option<f64>,
+    pub count: Option<u64>,
 }
 
 /// When the sink dataset gets its populated flag (sesam-spec 2.3).

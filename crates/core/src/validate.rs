@@ -171,6 +171,51 @@ const DTL_PROPS: &[&str] = &[
 ];
 
 /// The dataset a pipe's sink writes, for cross-pipe checks (the pipe id by default).
+/// The dataset sink's `circuit_breaker_threshold_factor` (a number ≥ 0) and
+/// `circuit_breaker_threshold_count` (an integer ≥ 0); `None` when neither is set (or null).
+fn circuit_breaker(
+    s: &Map<String, Json>,
+    path: &str,
+    d: &mut Vec<Diagnostic>,
+) -> Option<CircuitBreaker> {
+    let mut cb = CircuitBreaker::default();
+    if let Some(v) = s
+        .get("circuit_breaker_threshold_factor")
+        .filter(|v| !v.is_null())
+    {
+        match v.as_f64().filter(|f| f.is_finite() && *f >= 0.0) {
+            Some(f) => cb.factor = Some(f),
+            None => d.push(
+                Diagnostic::error(
+                    format!("{path}.circuit_breaker_threshold_factor"),
+                    format!(
+                        "circuit_breaker_threshold_factor must be a number of 0 or more, not {v}"
+                    ),
+                )
+                .hint(
+                    "it is a factor of the dataset's entity count: 0.1 lets a run write 10% of it",
+                ),
+            ),
+        }
+    }
+    if let Some(v) = s
+        .get("circuit_breaker_threshold_count")
+        .filter(|v| !v.is_null())
+    {
+        match v.as_u64() {
+            Some(n) => cb.count = Some(n),
+            None => d.push(
+                Diagnostic::error(
+                    format!("{path}.circuit_breaker_threshold_count"),
+                    format!("circuit_breaker_threshold_count must be a whole number of 0 or more, not {v}"),
+                )
+                .hint("it is how many new versions one run may write before the breaker trips"),
+            ),
+        }
+    }
+    (cb.factor.is_some() || cb.count.is_some()).then_some(cb)
+}
+
 pub fn sink_dataset_id(pipe_id: &str, pipe: &Json) -> String {
     match pipe.get("sink") {
         None => pipe_id.to_string(),
@@ -383,6 +428,7 @@ pub fn pipe(id: &str, cfg: Json, ctx: &Ctx, d: &mut Vec<Diagnostic>) -> Option<P
             dataset: id.to_string(),
             deletion_tracking: true,
             set_initial_offset: InitialOffset::IfSourcePopulated,
+            circuit_breaker: None,
         },
         Some(Json::Object(s)) => sink(id, s, "$.sink", ctx, obj.get("pump"), d, &mut not_runnable),
         Some(_) => {
@@ -733,6 +779,7 @@ fn sink(
                 dataset,
                 deletion_tracking,
                 set_initial_offset,
+                circuit_breaker: circuit_breaker(s, path, d),
             }
         }
         "null" => SinkSpec::Null,

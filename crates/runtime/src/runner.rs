@@ -32,6 +32,8 @@ pub struct RunError {
     pub entity: Option<String>,
     /// The run was stopped on request (stop operation, shutdown) after a commit.
     pub stopped: bool,
+    /// `trip!` ran: the run fails and trips the sink dataset's circuit breaker.
+    pub trip: bool,
 }
 
 impl RunError {
@@ -41,6 +43,7 @@ impl RunError {
             causes: vec![],
             entity: None,
             stopped: false,
+            trip: false,
         }
     }
     /// A run stopped on request: everything up to the last batch is committed.
@@ -67,6 +70,7 @@ impl RunError {
             causes: vec![],
             entity: id,
             stopped: false,
+            trip: false,
         }
     }
 }
@@ -78,6 +82,7 @@ impl From<StoreError> for RunError {
             causes: chain(&e),
             entity: None,
             stopped: false,
+            trip: false,
         }
     }
 }
@@ -89,6 +94,7 @@ impl From<ConnectorError> for RunError {
             causes: chain(&e),
             entity: None,
             stopped: false,
+            trip: false,
         }
     }
 }
@@ -171,7 +177,7 @@ pub fn run_pipe_until(
     let mut totals = SinkStats::default();
     let chain = crate::transform::Chain::open(pipe)?;
     let chain = &chain;
-    let (populated, end_last_seen) = std::thread::scope(|scope| -> Result<_, RunError> {
+    let scoped = std::thread::scope(|scope| -> Result<_, RunError> {
         let (tx, rx) = sync_channel::<Result<(Vec<Value>, u64, Value), RunError>>(4);
         // Named, so profiles show the source+DTL stage apart from the sink (this thread).
         let producer = std::thread::Builder::new().name("pipe-source".into());
@@ -220,7 +226,18 @@ pub fn run_pipe_until(
         producer
             .join()
             .map_err(|_| RunError::config("the source thread panicked"))
-    })?;
+    });
+    let (populated, end_last_seen) = match scoped {
+        Err(e) if e.trip => {
+            // What the run committed before stays held back if a breaker is active.
+            drop(sink);
+            if let Some(ds) = pipe.sink.dataset() {
+                store.trip_circuit_breaker(ds, &pipe.id, &e.message)?;
+            }
+            return Err(e);
+        }
+        r => r?,
+    };
 
     // The source ended: the run succeeded.
     if let Some(v) = end_last_seen {

@@ -69,7 +69,9 @@ fn dtl_step(
     let res = program.transform_owned(e, &ctx).map_err(|err| {
         let mut m = pumphouse_value::Map::default();
         m.extend(source_id.clone().map(|id| ("_id".to_string(), id)));
-        RunError::entity(&Value::Dict(m), format!("DTL failed: {err}"))
+        let mut e = RunError::entity(&Value::Dict(m), format!("DTL failed: {err}"));
+        e.trip = err.kind == pumphouse_dtl::EvalErrorKind::Trip;
+        e
     })?;
     if res.filtered {
         let id = res

@@ -21,6 +21,19 @@ pub struct DatasetInfo {
     /// Offset (`_updated`) of the newest version; `None` when empty.
     pub last_offset: Option<u64>,
     pub populated: bool,
+    /// Set while a circuit breaker holds versions back (the counts above leave them out) or
+    /// is tripped.
+    pub circuit_breaker: Option<BreakerSummary>,
+}
+
+/// What `DatasetInfo` tells about a circuit breaker.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BreakerSummary {
+    pub tripped: bool,
+    /// Versions held back (written by the run, not visible to readers).
+    pub held_back: u64,
+    pub limit: Option<u64>,
+    pub message: Option<String>,
 }
 
 /// The two partitions of a dataset.
@@ -99,7 +112,11 @@ impl Store {
     }
 
     /// Stages removal of dataset `num`'s full-run state, chunks and marker.
-    fn stage_drop_run(&self, batch: &mut fjall::Batch, num: u64) -> Result<(), StoreError> {
+    pub(crate) fn stage_drop_run(
+        &self,
+        batch: &mut fjall::Batch,
+        num: u64,
+    ) -> Result<(), StoreError> {
         if let Some(pipe) = self.run_pipe(num)? {
             batch.remove(&self.meta, codec::run_marker_key(&pipe, num));
         }
@@ -129,16 +146,25 @@ impl Store {
         Ok(self.meta.contains_key(codec::ds_key(id))?)
     }
 
+    /// Counts as readers see them: without versions a circuit breaker holds back.
     pub fn dataset_info(&self, id: &str) -> Result<Option<DatasetInfo>, StoreError> {
         let Some(m) = self.load_meta(id)? else {
             return Ok(None);
         };
+        let cb = self.circuit_breaker(id)?;
+        let m = cb.as_ref().map_or(m, |st| st.meta_before);
         Ok(Some(DatasetInfo {
             id: id.to_owned(),
             live_count: m.live,
             version_count: m.versions,
             last_offset: m.next_offset.checked_sub(1),
             populated: self.is_populated(id)?,
+            circuit_breaker: cb.map(|st| BreakerSummary {
+                tripped: st.tripped,
+                held_back: st.written,
+                limit: st.limit,
+                message: st.message,
+            }),
         }))
     }
 
@@ -175,6 +201,7 @@ impl Store {
         let mut batch = self.keyspace.batch();
         batch.remove(&self.meta, codec::ds_key(id));
         batch.remove(&self.meta, codec::pop_key(id));
+        batch.remove(&self.meta, crate::breaker::key(id));
         if let Some(m) = meta {
             self.stage_drop_run(&mut batch, m.num)?;
         }

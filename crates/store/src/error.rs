@@ -24,6 +24,13 @@ pub enum StoreError {
     /// `finish_full_run` on a writer that is not in a full run.
     #[error("writer for dataset {0:?} is not in a full run")]
     NotFullRun(String),
+    /// The dataset's circuit breaker is tripped: no writer may run until it is rolled back
+    /// or committed (sesam-spec 2.5).
+    #[error("dataset {dataset:?} has a tripped circuit breaker ({message}); look at the held-back entities with GET /api/datasets/{dataset}/entities?uncommitted=true, then POST /api/datasets/{dataset} with operation=rollback-circuit-breaker (drop them and rerun from where the run started) or operation=commit-circuit-breaker (accept them); on the command line: pumphouse circuit-breaker --data DIR {dataset} rollback|commit")]
+    CircuitBreakerTripped { dataset: String, message: String },
+    /// Rollback or commit of a breaker that is not tripped.
+    #[error("the circuit breaker of dataset {0:?} is not tripped; there is nothing to roll back or commit")]
+    NotTripped(String),
     /// A commit failed earlier; the writer's staged state is gone. Open a new writer.
     #[error("writer for dataset {0:?} failed before and must be dropped")]
     WriterFailed(String),

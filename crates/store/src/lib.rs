@@ -4,6 +4,7 @@
 //! commit in one atomic write batch. The on-disk format is described in docs/storage.md.
 
 mod bitset;
+mod breaker;
 mod clock;
 mod codec;
 mod dataset;
@@ -22,8 +23,9 @@ use std::sync::{Arc, Mutex};
 
 use fjall::{Config, Keyspace, PartitionCreateOptions, PartitionHandle};
 
+pub use breaker::{BreakerConfig, BreakerState};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use dataset::DatasetInfo;
+pub use dataset::{BreakerSummary, DatasetInfo};
 pub use error::StoreError;
 pub use fjall::PersistMode;
 pub use index::{name_hash as index_name_hash, IndexCatchUp};

@@ -4,6 +4,7 @@
 use fjall::Snapshot;
 use pumphouse_value::Value;
 
+use crate::breaker::{self, BreakerState};
 use crate::codec::{self, DatasetMeta, IdxRecord};
 use crate::{Store, StoreError};
 
@@ -54,6 +55,9 @@ pub struct ReadIter {
     all_latest: bool,
     returned: usize,
     done: bool,
+    /// Versions at this offset and later are held back by a circuit breaker (not read), with
+    /// the log snapshot to find the visible latest version of an `_id` whose newest is.
+    hidden: Option<(u64, Snapshot)>,
 }
 
 impl ReadIter {
@@ -65,6 +69,7 @@ impl ReadIter {
             all_latest: false,
             returned: 0,
             done: true,
+            hidden: None,
         }
     }
 
@@ -85,7 +90,13 @@ impl ReadIter {
                     .get(h.id.as_bytes())?
                     .map(|b| IdxRecord::decode(&b))
                     .transpose()?;
-                if latest.map(|r| r.offset) != Some(offset) {
+                let latest = match (latest, &self.hidden) {
+                    (Some(r), Some((end, log))) if r.offset >= *end => {
+                        breaker::visible_version(log, r.offset, *end)?
+                    }
+                    (r, _) => r.map(|r| r.offset),
+                };
+                if latest != Some(offset) {
                     continue;
                 }
             }
@@ -113,7 +124,19 @@ impl Iterator for ReadIter {
 
 impl Store {
     /// Streams entities of a dataset in offset order. `NoSuchDataset` if it does not exist.
+    /// Versions a circuit breaker holds back are not seen (see `read_view`).
     pub fn read(&self, id: &str, opts: ReadOptions) -> Result<ReadIter, StoreError> {
+        self.read_view(id, opts, false)
+    }
+
+    /// As `read`; with `uncommitted` it also returns the versions a circuit breaker holds
+    /// back (the `uncommitted=true` of the dataset API, for inspecting a tripped dataset).
+    pub fn read_view(
+        &self,
+        id: &str,
+        opts: ReadOptions,
+        uncommitted: bool,
+    ) -> Result<ReadIter, StoreError> {
         let meta = self
             .load_meta(id)?
             .ok_or_else(|| StoreError::NoSuchDataset(id.to_owned()))?;
@@ -132,14 +155,26 @@ impl Store {
         };
         // The dataset record commits with the log, so at the same instant its counters
         // describe exactly this log: one version per `_id` means none is superseded.
-        let at = self
-            .meta
-            .snapshot_at(instant)
+        let meta_at = self.meta.snapshot_at(instant);
+        let at = meta_at
             .get(codec::ds_key(id))?
             .map(|b| DatasetMeta::decode(&b))
             .transpose()?;
-        let all_latest = at.is_some_and(|m| m.num == meta.num && m.versions == m.next_dense);
-        let log: KvIter = Box::new(log.range(start.to_be_bytes()..));
+        let held = match uncommitted {
+            true => None,
+            false => meta_at
+                .get(breaker::key(id))?
+                .map(|b| BreakerState::decode(&b))
+                .transpose()?,
+        };
+        let all_latest =
+            held.is_none() && at.is_some_and(|m| m.num == meta.num && m.versions == m.next_dense);
+        let hidden = held.map(|st| (st.start, parts.log.snapshot_at(instant)));
+        let log: KvIter = match &hidden {
+            Some((end, _)) if start >= *end => Box::new(std::iter::empty()),
+            Some((end, _)) => Box::new(log.range(start.to_be_bytes()..end.to_be_bytes())),
+            None => Box::new(log.range(start.to_be_bytes()..)),
+        };
         Ok(ReadIter {
             log,
             idx,
@@ -147,11 +182,23 @@ impl Store {
             all_latest,
             returned: 0,
             done: false,
+            hidden,
         })
     }
 
-    /// The latest version of `entity_id` (deleted or not), or `None`.
+    /// The latest version of `entity_id` (deleted or not), or `None`. Versions a circuit
+    /// breaker holds back are not seen (see `get_view`).
     pub fn get(&self, id: &str, entity_id: &str) -> Result<Option<Value>, StoreError> {
+        self.get_view(id, entity_id, false)
+    }
+
+    /// As `get`; with `uncommitted` the latest version even if a circuit breaker holds it back.
+    pub fn get_view(
+        &self,
+        id: &str,
+        entity_id: &str,
+        uncommitted: bool,
+    ) -> Result<Option<Value>, StoreError> {
         let Some(meta) = self.load_meta(id)? else {
             return Ok(None);
         };
@@ -164,14 +211,23 @@ impl Store {
         let Some(rec) = idx.get(entity_id.as_bytes())? else {
             return Ok(None);
         };
-        let rec = IdxRecord::decode(&rec)?;
-        let bytes = log.get(rec.offset.to_be_bytes())?.ok_or_else(|| {
+        let mut offset = IdxRecord::decode(&rec)?.offset;
+        if !uncommitted {
+            let held = self.meta.snapshot_at(instant).get(breaker::key(id))?;
+            if let Some(st) = held.map(|b| BreakerState::decode(&b)).transpose()? {
+                match breaker::visible_version(&log, offset, st.start)? {
+                    Some(o) => offset = o,
+                    None => return Ok(None),
+                }
+            }
+        }
+        let bytes = log.get(offset.to_be_bytes())?.ok_or_else(|| {
             StoreError::corrupt(
                 "index",
-                format!("{entity_id:?} points to missing offset {}", rec.offset),
+                format!("{entity_id:?} points to missing offset {offset}"),
             )
         })?;
-        codec::decode_entity(rec.offset, &bytes).map(Some)
+        codec::decode_entity(offset, &bytes).map(Some)
     }
 
     /// Offset of the newest version, `None` if empty or missing.

@@ -6,6 +6,7 @@ use pumphouse_value::hash::EntityEncoder;
 use pumphouse_value::Value;
 
 use crate::bitset::SeenSet;
+use crate::breaker::{self, BreakerConfig, BreakerState};
 use crate::codec::{self, DatasetMeta, IdxRecord};
 use crate::dataset::{check_dataset_id, run_state_value, Parts};
 use crate::lock::DatasetLock;
@@ -29,6 +30,16 @@ impl WriteStats {
         self.unchanged += o.unchanged;
         self.deleted += o.deleted;
     }
+}
+
+/// Which commit of a run this is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum End {
+    No,
+    /// The last commit of an incremental run.
+    Run,
+    /// The last commit of a full run (its run state goes too).
+    FullRun,
 }
 
 /// State of a full run in progress.
@@ -63,6 +74,11 @@ pub struct Writer<'s> {
     buf: Vec<u8>,
     /// Set by `pipeline()`: batches are encoded on a thread of their own.
     pipeline: Option<prepare::Pipeline>,
+    /// The circuit breaker of this run, if active: what it wrote so far is held back.
+    breaker: Option<BreakerState>,
+    /// A held-back run of a crashed process that this writer exposes at its first commit
+    /// (its pipe no longer has a breaker, or the writer is not a breaker run).
+    release_held: bool,
 }
 
 impl Store {
@@ -92,6 +108,10 @@ impl Store {
                 false,
             ),
         };
+        if let Some(st) = self.circuit_breaker(dataset)?.filter(|st| st.tripped) {
+            return Err(st.tripped_error(dataset));
+        }
+        let release_held = exists && self.meta.contains_key(breaker::key(dataset))?;
         let parts = self.parts(meta.num)?;
         let run_pipe = if exists {
             self.run_pipe(meta.num)?
@@ -148,6 +168,8 @@ impl Store {
             failed: false,
             buf: Vec::with_capacity(1024),
             pipeline: None,
+            breaker: None,
+            release_held,
         })
     }
 
@@ -177,6 +199,40 @@ impl<'s> Writer<'s> {
     /// Adds `"$deletion_tracked": true` to deletion-tracking tombstones.
     pub fn set_mark_deletion_tracked(&mut self, on: bool) {
         self.mark_deletion_tracked = on;
+    }
+
+    /// Turns on the circuit breaker for this run (sesam-spec 2.5), before anything is
+    /// written. It is active only on a populated dataset: the run's versions are then held
+    /// back from readers until the run ends (`finish_run` / `finish_full_run`), and a commit
+    /// that brings them past the limit trips it. A run held back by a process that crashed
+    /// is resumed, counts included (its versions were never accepted). `None`: no breaker;
+    /// a held-back run left by a crash is exposed at the first commit.
+    pub fn set_circuit_breaker(&mut self, cfg: Option<BreakerConfig>) -> Result<(), StoreError> {
+        let id = self.lock.id.clone();
+        let active = match cfg {
+            Some(c) if self.exists && self.store.is_populated(&id)? => Some(c),
+            _ => None,
+        };
+        let Some(cfg) = active else {
+            return Ok(());
+        };
+        let st = match self.store.circuit_breaker(&id)? {
+            Some(st) => st,
+            None => {
+                let mut st =
+                    BreakerState::new(&self.pipe, self.meta, self.store.pipe_state(&self.pipe)?);
+                st.limit = Some(cfg.limit(self.meta.next_dense));
+                st
+            }
+        };
+        self.release_held = false;
+        self.breaker = Some(st);
+        Ok(())
+    }
+
+    /// The active breaker of this run, if any.
+    pub fn circuit_breaker(&self) -> Option<&BreakerState> {
+        self.breaker.as_ref()
     }
 
     /// Counts of what is staged and not yet committed (after `pipeline()`: batches still
@@ -336,24 +392,32 @@ impl<'s> Writer<'s> {
     /// Commits everything staged together with the pipe's new state in one atomic batch,
     /// durable (per `StoreOptions::persist`) when this returns. Returns what was committed.
     pub fn commit(&mut self, pipe_state: &PipeState) -> Result<WriteStats, StoreError> {
-        self.commit_inner(Some(pipe_state), false)
+        self.commit_inner(Some(pipe_state), End::No)
+    }
+
+    /// As `commit`, for the last commit of an incremental run: an active circuit breaker
+    /// that did not trip releases the run's versions to readers in the same batch.
+    pub fn finish_run(&mut self, pipe_state: &PipeState) -> Result<WriteStats, StoreError> {
+        self.commit_inner(Some(pipe_state), End::Run)
     }
 
     /// As `commit`, leaving the pipe state alone (for the execution log and other writes
     /// that are not a pipe run's output).
     pub fn commit_data(&mut self) -> Result<WriteStats, StoreError> {
-        self.commit_inner(None, false)
+        self.commit_inner(None, End::No)
     }
 
     fn commit_inner(
         &mut self,
         pipe_state: Option<&PipeState>,
-        end_run: bool,
+        end: End,
     ) -> Result<WriteStats, StoreError> {
         self.check()?;
         self.apply_encoded(false, true)?;
         let store = self.store;
+        let end_run = end == End::FullRun;
         let mut batch = self.batch.take().unwrap_or_else(|| store.keyspace.batch());
+        let tripped_now = self.stage_breaker(&mut batch, end != End::No);
         for (id, rec) in self.staged_idx.drain() {
             batch.insert(&self.parts.idx, id.into_bytes(), rec.encode());
         }
@@ -415,7 +479,43 @@ impl<'s> Writer<'s> {
             f.stale.clear();
             f.stale_pipe = None;
         }
+        self.release_held = false;
+        if tripped_now {
+            self.failed = true;
+            let st = self.breaker.as_ref().expect("tripped breaker");
+            return Err(st.tripped_error(&self.lock.id));
+        }
         Ok(std::mem::take(&mut self.staged))
+    }
+
+    /// Counts the commit's versions against an active breaker and stages its record (kept
+    /// while the run goes on or when tripped, removed at the end of a run that stayed under
+    /// the limit); or stages the release of a crashed run's held-back versions. Returns
+    /// whether this commit trips the breaker.
+    fn stage_breaker(&mut self, batch: &mut fjall::Batch, ending: bool) -> bool {
+        let key = breaker::key(&self.lock.id);
+        let Some(b) = self.breaker.as_mut() else {
+            if self.release_held {
+                batch.remove(&self.store.meta, key);
+            }
+            return false;
+        };
+        b.written += self.staged.written;
+        let mut tripped_now = false;
+        if let Some(limit) = b.limit.filter(|l| !b.tripped && b.written > *l) {
+            b.tripped = true;
+            tripped_now = true;
+            b.message = Some(format!(
+                "pipe {:?} wrote {} new versions in one run, more than the limit of {limit} set by circuit_breaker_threshold_factor/_count",
+                b.pipe, b.written
+            ));
+        }
+        if ending && !b.tripped {
+            batch.remove(&self.store.meta, key);
+        } else {
+            batch.insert(&self.store.meta, key, b.encode());
+        }
+        tripped_now
     }
 
     /// Ends a full run: commits what is staged, then writes a tombstone (a copy of the latest
@@ -481,7 +581,7 @@ impl<'s> Writer<'s> {
                 .get_or_insert_with(|| self.store.keyspace.batch());
             batch.insert(&self.store.meta, codec::pop_key(&self.lock.id), vec![1u8]);
         }
-        total.add(self.commit_inner(Some(pipe_state), true)?);
+        total.add(self.commit_inner(Some(pipe_state), End::FullRun)?);
         self.full = None;
         Ok(total)
     }

@@ -43,20 +43,20 @@ pub fn routes(r: Routes) -> Routes {
         "GET",
         "/api/datasets/{id}/entities",
         Role::ReadOnly,
-        "Entities as a JSON array: since, limit, history, deleted",
+        "Entities as a JSON array: since, limit, history, deleted, uncommitted",
         entities,
     )
     .add(
         "GET",
         "/api/datasets/{id}/entity",
         Role::ReadOnly,
-        "The latest version of one entity (entity_id=)",
+        "The latest version of one entity (entity_id=, uncommitted)",
         entity,
     )
 }
 
 fn object(i: &DatasetInfo) -> Value {
-    json!({
+    let mut o = json!({
         "_id": i.id,
         "type": "dataset",
         "runtime": {
@@ -66,7 +66,16 @@ fn object(i: &DatasetInfo) -> Value {
             "last-offset": i.last_offset,
             "queues": {},
         }
-    })
+    });
+    if let Some(cb) = &i.circuit_breaker {
+        o["runtime"]["circuit-breaker"] = json!({
+            "tripped": cb.tripped,
+            "uncommitted": cb.held_back,
+            "limit": cb.limit,
+            "message": cb.message,
+        });
+    }
+    o
 }
 
 fn info(node: &Node, id: &str) -> ApiResult<DatasetInfo> {
@@ -121,6 +130,7 @@ pub async fn stream_entities(
     id: String,
     opts: ReadOptions,
     must_exist: bool,
+    uncommitted: bool,
 ) -> ApiResult<Response> {
     let n = node.clone();
     let id2 = id.clone();
@@ -134,7 +144,7 @@ pub async fn stream_entities(
         return Ok(([(header::CONTENT_TYPE, "application/json")], "[]").into_response());
     };
     let body = stream_body(move |send| {
-        let iter = match node.store.read(&id, opts) {
+        let iter = match node.store.read_view(&id, opts, uncommitted) {
             Ok(it) => it,
             Err(e) => {
                 tracing::error!(dataset = %id, "cannot read: {e}");
@@ -212,7 +222,8 @@ async fn entities(
             )));
         }
     }
-    stream_entities(st.node.clone(), id, opts, true).await
+    let uncommitted = qbool(&q, "uncommitted", false)?;
+    stream_entities(st.node.clone(), id, opts, true, uncommitted).await
 }
 
 async fn entity(
@@ -224,12 +235,13 @@ async fn entity(
         .get("entity_id")
         .cloned()
         .ok_or_else(|| ApiError::bad_request("give the entity's _id as entity_id=..."))?;
+    let uncommitted = qbool(&q, "uncommitted", false)?;
     let node = st.node.clone();
     blocking(move || {
         info(&node, &id)?;
         let e = node
             .store
-            .get(&id, &eid)?
+            .get_view(&id, &eid, uncommitted)?
             .ok_or_else(|| ApiError::not_found(format!("dataset {id:?} has no entity {eid:?}")))?;
         Ok(Json(transit::to_json(&e)))
     })

@@ -1,6 +1,7 @@
 //! `GET /api/metrics`: Prometheus text format, per pipe (Sesam's names where they exist):
 //! `sesam_pipe_enabled`, `sesam_pipe_running`, `sesam_pump_successful`, `sesam_pump_runs_total`,
-//! `sesam_pump_failures_total`, `sesam_pump_total_time` (last run), `sesam_pipe_queue_source`.
+//! `sesam_pump_failures_total`, `sesam_pump_total_time` (last run), `sesam_pipe_queue_source`,
+//! `sesam_pipe_circuit_breaker_tripped`.
 
 use std::fmt::Write;
 
@@ -24,6 +25,14 @@ fn label(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
+}
+
+fn tripped(node: &pumphouse_runtime::node::Node, dataset: Option<&str>) -> bool {
+    dataset.is_some_and(|d| {
+        node.store
+            .circuit_breaker(d)
+            .is_ok_and(|cb| cb.is_some_and(|c| c.tripped))
+    })
 }
 
 async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
@@ -63,6 +72,11 @@ async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
             "changes written by the last run",
             vec![],
         ),
+        (
+            "sesam_pipe_circuit_breaker_tripped",
+            "1 if the circuit breaker of the pipe's sink dataset is tripped",
+            vec![],
+        ),
     ];
     for p in &l.project.pipes {
         let rt = node.pump(&p.id);
@@ -77,6 +91,7 @@ async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
             i.seconds_last_run,
             i.processed_last_run as f64,
             i.changes_last_run as f64,
+            tripped(&node, p.sink.dataset()) as u8 as f64,
         ];
         for (s, v) in series.iter_mut().zip(vals) {
             s.2.push((id.clone(), v));

@@ -3,6 +3,7 @@
 
 use crate::Routes;
 
+pub mod breaker;
 pub mod config;
 pub mod datasets;
 pub mod env;
@@ -25,6 +26,7 @@ pub fn all(r: Routes) -> Routes {
     let r = pump::routes(r);
     let r = runall::routes(r);
     let r = datasets::routes(r);
+    let r = breaker::routes(r);
     let r = systems::routes(r);
     let r = secrets::routes(r);
     let r = microservices::routes(r);

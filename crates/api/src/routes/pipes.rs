@@ -289,5 +289,12 @@ async fn log(
         history: qbool(&q, "history", true)?,
         deleted: qbool(&q, "deleted", true)?,
     };
-    Ok(stream_entities(st.node.clone(), format!("system:pump:{id}"), opts, false).await?)
+    Ok(stream_entities(
+        st.node.clone(),
+        format!("system:pump:{id}"),
+        opts,
+        false,
+        false,
+    )
+    .await?)
 }

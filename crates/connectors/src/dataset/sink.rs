@@ -1,8 +1,9 @@
 //! Dataset sink: stages versions in a store writer; `commit` makes them durable together with
 //! the pipe state; `finish` deletion-tracks after a full run (a fresh one, or one the store
-//! resumes after a crash) and sets the populated flag.
+//! resumes after a crash) and sets the populated flag. With a circuit breaker the run's
+//! versions are held back from readers until `finish` (pumphouse_store's `breaker`).
 
-use pumphouse_store::{PipeState, Store, Writer};
+use pumphouse_store::{BreakerConfig, PipeState, Store, Writer};
 use pumphouse_value::Value;
 
 use crate::{ConnectorError, Sink, SinkStats};
@@ -18,8 +19,10 @@ impl<'s> DatasetSink<'s> {
         dataset: &str,
         pipe: &str,
         full_run: bool,
+        breaker: Option<BreakerConfig>,
     ) -> Result<Self, ConnectorError> {
         let mut writer = store.writer(dataset, pipe, full_run)?;
+        writer.set_circuit_breaker(breaker)?;
         // Hashing and encoding run beside the lookups and commits of earlier batches.
         writer.pipeline()?;
         Ok(DatasetSink { store, writer })
@@ -45,7 +48,7 @@ impl Sink for DatasetSink<'_> {
         if self.writer.is_full_run() {
             return Ok(stats(self.writer.finish_full_run(state, populated)?));
         }
-        let s = stats(self.writer.commit(state)?);
+        let s = stats(self.writer.finish_run(state)?);
         if populated {
             self.store.set_populated(self.writer.dataset(), true)?;
         }

@@ -51,6 +51,8 @@ impl From<pumphouse_store::StoreError> for NodeError {
             pumphouse_store::StoreError::Locked(d) => NodeError::Conflict(format!(
                 "dataset {d:?} is being written by a running pipe; stop it or try again when the run is done"
             )),
+            e @ (pumphouse_store::StoreError::CircuitBreakerTripped { .. }
+            | pumphouse_store::StoreError::NotTripped(_)) => NodeError::Conflict(e.to_string()),
             e => NodeError::Internal(format!("store: {e}")),
         }
     }
