@@ -106,7 +106,7 @@ struct Scanner {
 }
 
 /// Characters (not bytes) of UTF-8 text.
-fn chars(b: &[u8]) -> usize {
+pub(crate) fn chars(b: &[u8]) -> usize {
     b.iter().filter(|&&c| c & 0xC0 != 0x80).count()
 }
 

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use crate::excise::Cut;
+use crate::excise::{chars, Cut};
 
 /// A position in a file, 1-based.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -88,6 +88,7 @@ fn parse_inner(text: &str, cuts: Option<&HashMap<usize, Cut>>) -> Result<Located
         bom,
         cuts,
         col_shift: None,
+        col_cache: Default::default(),
     };
     p.ws();
     let v = p.value("$".to_string(), 0)?;
@@ -131,6 +132,9 @@ struct Parser<'a> {
     /// (line start, columns): the line starting at this offset continues a line of the
     /// original file that was this many characters long before it (after a cut).
     col_shift: Option<(usize, usize)>,
+    /// (line start, offset, characters from the line start to the offset) of the last `pos`,
+    /// so a long line (minified JSON) is counted once, not once per value.
+    col_cache: std::cell::Cell<(usize, usize, usize)>,
 }
 
 impl Parser<'_> {
@@ -233,9 +237,14 @@ impl Parser<'_> {
     }
 
     fn pos(&self) -> Pos {
-        let col = String::from_utf8_lossy(&self.s[self.line_start..self.i.min(self.s.len())])
-            .chars()
-            .count()
+        let end = self.i.min(self.s.len());
+        let (from, base) = match self.col_cache.get() {
+            (ls, at, n) if ls == self.line_start && at <= end => (at, n),
+            _ => (self.line_start, 0),
+        };
+        let n = base + chars(&self.s[from..end]);
+        self.col_cache.set((self.line_start, end, n));
+        let col = n
             + 1
             + match self.col_shift {
                 Some((at, cols)) if at == self.line_start => cols,
