@@ -10,6 +10,7 @@ mod node;
 use std::path::Path;
 
 use common::*;
+use pumphouse_value::Value as V;
 use serde_json::Value;
 
 /// `src` (embedded, `n` per entity) feeds `people` (DTL copy, breaker of 3 versions).
@@ -246,4 +247,100 @@ fn the_api_shows_held_back_versions_only_when_asked() {
     ));
     assert_eq!(s, 200, "{v}");
     assert_eq!(ns("/datasets/people/entities?history=false"), vec![7; 6]);
+}
+
+/// kill -9 in the middle of a breaker run: readers see either none or all of the run (never
+/// part of it), and the rerun completes it with exactly one new version per entity.
+#[test]
+fn kill_9_during_a_breaker_run_never_exposes_part_of_it() {
+    const N: usize = 100_000;
+    let tmp = tempfile::tempdir().unwrap();
+    // Round `r`: both pipes ran over n = 0, then `src` over n = 1; `people` (a breaker with a
+    // limit above the run's size: it holds back but does not trip) has yet to run.
+    let prepare = |r: usize| {
+        let dir = tmp.path().join(format!("p{r}"));
+        let data = tmp.path().join(format!("d{r}"));
+        let big = |dir: &Path| {
+            let p = dir.join("pipes/people.conf.json");
+            let conf = std::fs::read_to_string(&p).unwrap();
+            let conf = conf.replace(
+                "\"circuit_breaker_threshold_count\": 3",
+                "\"circuit_breaker_threshold_count\": 1000000",
+            );
+            std::fs::write(p, conf).unwrap();
+        };
+        project(&dir, &vec![0; N], COPY);
+        big(&dir);
+        assert!(run(&dir, &data).status.success());
+        project(&dir, &vec![1; N], COPY);
+        big(&dir);
+        let o = pumphouse_args(&dir, &data, "src").output().unwrap();
+        assert!(o.status.success(), "{:?}", text(&o));
+        (dir, data)
+    };
+    // An uninterrupted run of `people` (config load included) sets the kill times.
+    let (dir, data) = prepare(0);
+    let t0 = std::time::Instant::now();
+    assert!(pumphouse_args(&dir, &data, "people")
+        .status()
+        .unwrap()
+        .success());
+    let whole = t0.elapsed();
+
+    let mut held_back_seen = 0;
+    for (round, frac) in [0.5, 0.6, 0.7, 0.8, 0.9].into_iter().enumerate() {
+        let round = round + 1;
+        let (dir, data) = prepare(round);
+        let mut child = pumphouse_args(&dir, &data, "people")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(whole.mul_f64(frac));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+
+        let (visible, held) = {
+            let store = pumphouse_store::Store::open(&data).unwrap();
+            let held = store.circuit_breaker("people").unwrap().is_some();
+            let mut ns = [0usize; 2];
+            for e in store
+                .read("people", pumphouse_store::ReadOptions::latest())
+                .unwrap()
+            {
+                ns[e.unwrap().get("n").and_then(V::as_i64).unwrap() as usize] += 1;
+            }
+            (ns, held)
+        };
+        assert!(
+            visible == [N, 0] || visible == [0, N],
+            "round {round}: readers saw part of the run: {visible:?}"
+        );
+        assert!(!held || visible == [N, 0], "round {round}");
+        held_back_seen += held as usize;
+        eprintln!("round {round}: killed at {frac} of {whole:?}, run held back: {held}");
+
+        let o = pumphouse_args(&dir, &data, "people").output().unwrap();
+        assert!(o.status.success(), "{:?}", text(&o));
+        let all = entities(&data, "people");
+        assert_eq!(all.len(), 2 * N, "round {round}: versions lost or doubled");
+        let latest = live(&data, "people");
+        assert_eq!(latest.len(), N);
+        assert!(latest.iter().all(|e| e.get("n") == Some(&V::Int(1))));
+    }
+    assert!(
+        held_back_seen > 0,
+        "no kill landed inside the breaker run (whole run {whole:?})"
+    );
+}
+
+/// `pumphouse run --pipe PIPE` as a command to spawn.
+fn pumphouse_args(dir: &Path, data: &Path, pipe: &str) -> std::process::Command {
+    let mut c = std::process::Command::new(bin());
+    c.args(["run", "--config"])
+        .arg(dir)
+        .arg("--data")
+        .arg(data)
+        .args(["--pipe", pipe]);
+    c
 }
