@@ -32,6 +32,7 @@ pub fn load_project_with(
         env_file: env,
         known_datasets: known,
         secrets,
+        services_root: None,
     };
     match pumphouse_core::load(config, &opts) {
         Ok(p) => {

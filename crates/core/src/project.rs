@@ -24,6 +24,10 @@ pub struct LoadOptions {
     pub known_datasets: HashSet<String>,
     /// Secret values for `$SECRET(...)` in systems (from the node's secret store).
     pub secrets: crate::secrets::Secrets,
+    /// Where a relative `process.cwd` of a microservice resolves; default the project root.
+    /// The node loads a copy of the config from its data folder and sets this to the folder
+    /// it imported the project from.
+    pub services_root: Option<PathBuf>,
 }
 
 /// One config entity and where it came from.
@@ -185,7 +189,12 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Project, Vec<Diagnostic>>
                         (Some(crate::systems::url_system(&id, o, &mut local)), None)
                     }
                     ("system:microservice", Some(o)) => {
-                        let (h, m) = crate::systems::microservice(&id, o, &root, &mut local);
+                        let (h, m) = crate::systems::microservice(
+                            &id,
+                            o,
+                            opts.services_root.as_deref().unwrap_or(&root),
+                            &mut local,
+                        );
                         (Some(h), Some(std::sync::Arc::new(m)))
                     }
                     _ => (None, None),

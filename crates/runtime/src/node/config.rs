@@ -88,6 +88,27 @@ impl Files {
     pub fn imported(&self) -> PathBuf {
         self.dir.join("imported")
     }
+    /// Records the folder a project was imported from (`serve --config DIR`): relative
+    /// `process.cwd` of microservices resolve there, also after a restart or an upload.
+    pub fn set_services_root(&self, project: &Path) -> Result<(), NodeError> {
+        let dir = if project.is_dir() {
+            project.to_path_buf()
+        } else {
+            project.parent().map(Path::to_path_buf).unwrap_or_default()
+        };
+        let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
+        std::fs::write(
+            self.dir.join("services-root"),
+            dir.to_string_lossy().as_bytes(),
+        )
+        .map_err(NodeError::internal)
+    }
+    /// The folder `set_services_root` recorded, if any.
+    pub fn services_root(&self) -> Option<PathBuf> {
+        std::fs::read_to_string(self.dir.join("services-root"))
+            .ok()
+            .map(PathBuf::from)
+    }
 }
 
 /// Writes `value` to `path` atomically (temp file + rename).
@@ -177,6 +198,7 @@ fn load_once(
         env_file: Some(env_path),
         known_datasets: known.clone(),
         secrets: super::services::secrets(files),
+        services_root: files.services_root(),
     };
     let mut by_id: BTreeMap<String, Vec<Diagnostic>> = BTreeMap::new();
     let res = if entities.is_empty() {

@@ -179,6 +179,7 @@ impl Node {
             _ => Map::new(),
         };
         if let Some(dir) = import {
+            self.files.set_services_root(dir)?;
             let (entities, project_env) = config::read_project(dir)?;
             let fingerprint = format!(
                 "{:x}",
