@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use pumphouse_store::{ReadOptions, Store};
+use pumphouse_store::{ReadIter, ReadOptions, Store};
 
 pub(crate) fn open(data: &Path) -> anyhow::Result<Store> {
     if !data.is_dir() {
@@ -59,23 +59,24 @@ pub fn entities(
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::new(out.lock());
     out.write_all(b"[")?;
-    let mut buf = String::new();
-    for (i, e) in store
-        .read(
-            dataset,
-            ReadOptions {
-                since,
-                limit,
-                history,
-                deleted: true,
-            },
-        )?
-        .enumerate()
-    {
+    let mut buf = Vec::new();
+    let mut iter = store.read(
+        dataset,
+        ReadOptions {
+            since,
+            limit,
+            history,
+            deleted: true,
+        },
+    )?;
+    // Stored records go out as JSON text directly, as the API streams them.
+    let mut first = true;
+    while let Some((offset, record)) = iter.next_raw()? {
         buf.clear();
-        buf.push_str(if i == 0 { "\n" } else { ",\n" });
-        pumphouse_value::transit::write(&mut buf, &e?, pumphouse_value::transit::Mode::Transit);
-        out.write_all(buf.as_bytes())?;
+        buf.extend_from_slice(if first { b"\n" } else { b",\n" });
+        first = false;
+        ReadIter::write_json(offset, &record, &mut buf)?;
+        out.write_all(&buf)?;
     }
     out.write_all(b"\n]\n")?;
     out.flush()?;

@@ -266,6 +266,39 @@ pub fn decode_entity(offset: u64, b: &[u8]) -> Result<Value, StoreError> {
     Ok(Value::Dict(m))
 }
 
+/// The transit JSON of a log record as `decode_entity` + `transit::write` would write it,
+/// without building a `Value` (the body never holds `_` keys, so the generated ones follow).
+pub fn entity_json(offset: u64, b: &[u8], out: &mut Vec<u8>) -> Result<(), StoreError> {
+    use pumphouse_value::bin_json;
+    let h = decode_header(b)?;
+    out.push(b'{');
+    if h.body.first() != Some(&9) {
+        return Err(StoreError::corrupt("log record", "body is not a dict"));
+    }
+    if bin_json::write_dict_members(h.body, out)? > 0 {
+        out.push(b',');
+    }
+    out.extend_from_slice(b"\"_id\":");
+    bin_json::write_str(out, h.id);
+    out.extend_from_slice(if h.deleted {
+        b",\"_deleted\":true,\"_updated\":"
+    } else {
+        b",\"_deleted\":false,\"_updated\":"
+    });
+    bin_json::push_i64(out, offset as i64);
+    out.extend_from_slice(b",\"_previous\":");
+    match h.previous {
+        Some(p) => bin_json::push_i64(out, p as i64),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"_ts\":");
+    bin_json::push_i64(out, h.ts);
+    out.extend_from_slice(b",\"_hash\":\"");
+    out.extend_from_slice(hash_hex(h.hash).as_bytes());
+    out.extend_from_slice(b"\"}");
+    Ok(())
+}
+
 // ---- pipe state and run state: `bin`-encoded dicts ----
 
 pub fn encode_value(v: &Value) -> Vec<u8> {
@@ -315,6 +348,12 @@ mod tests {
             ]
         );
         assert!(decode_header(&out[..10]).is_err());
+        let mut json = Vec::new();
+        entity_json(9, &out, &mut json).unwrap();
+        assert_eq!(
+            String::from_utf8(json).unwrap(),
+            pumphouse_value::transit::to_string(&e)
+        );
     }
 
     #[test]

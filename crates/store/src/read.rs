@@ -74,11 +74,20 @@ impl ReadIter {
     }
 
     fn next_entity(&mut self) -> Result<Option<Value>, StoreError> {
+        match self.next_raw()? {
+            Some((offset, bytes)) => codec::decode_entity(offset, &bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The next version as stored (offset and log record), without decoding it: for
+    /// writing it out with `write_json`.
+    pub fn next_raw(&mut self) -> Result<Option<(u64, fjall::Slice)>, StoreError> {
         if self.done || self.opts.limit.is_some_and(|l| self.returned >= l) {
             return Ok(None);
         }
-        for kv in self.log.by_ref() {
-            let (k, v) = kv?;
+        while let Some(kv) = self.log.next() {
+            let (k, v) = kv.inspect_err(|_| self.done = true)?;
             let offset = codec::be_u64(&k, "log key")?;
             let h = codec::decode_header(&v)?;
             if h.deleted && !self.opts.deleted {
@@ -101,10 +110,17 @@ impl ReadIter {
                 }
             }
             self.returned += 1;
-            return codec::decode_entity(offset, &v).map(Some);
+            return Ok(Some((offset, v)));
         }
         self.done = true;
         Ok(None)
+    }
+
+    /// Appends the transit JSON of a version `next_raw` returned, byte for byte what
+    /// `transit::write` gives for the decoded entity (user properties, then `_id`,
+    /// `_deleted`, `_updated`, `_previous`, `_ts`, `_hash`), straight from the stored bytes.
+    pub fn write_json(offset: u64, record: &[u8], out: &mut Vec<u8>) -> Result<(), StoreError> {
+        codec::entity_json(offset, record, out)
     }
 }
 

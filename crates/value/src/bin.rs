@@ -17,6 +17,8 @@
 //! | 12 | bytes | varint length, bytes |
 //! | 13 | uuid | 16 bytes |
 //! | 14 / 15 | NI / URI | varint length, utf-8 |
+//!
+//! `bin_json` reads this format too (straight to JSON text): a format change touches both.
 
 use std::str::FromStr;
 
@@ -144,7 +146,7 @@ fn zigzag(i: i64) -> u64 {
 }
 
 #[inline]
-fn unzigzag(u: u64) -> i64 {
+pub(crate) fn unzigzag(u: u64) -> i64 {
     ((u >> 1) as i64) ^ -((u & 1) as i64)
 }
 
@@ -199,17 +201,18 @@ pub fn decode_prefix(buf: &[u8]) -> Result<(Value, usize), ValueError> {
     Ok((v, r.pos))
 }
 
-struct Reader<'a> {
-    buf: &'a [u8],
-    pos: usize,
+/// A cursor over `bin` bytes, shared with the JSON transcoder (`bin_json`).
+pub(crate) struct Reader<'a> {
+    pub(crate) buf: &'a [u8],
+    pub(crate) pos: usize,
 }
 
-fn corrupt(what: &str) -> ValueError {
+pub(crate) fn corrupt(what: &str) -> ValueError {
     ValueError::Corrupt(what.to_owned())
 }
 
 impl<'a> Reader<'a> {
-    fn byte(&mut self) -> Result<u8, ValueError> {
+    pub(crate) fn byte(&mut self) -> Result<u8, ValueError> {
         let b = *self
             .buf
             .get(self.pos)
@@ -218,7 +221,7 @@ impl<'a> Reader<'a> {
         Ok(b)
     }
 
-    pub fn varint(&mut self) -> Result<u64, ValueError> {
+    pub(crate) fn varint(&mut self) -> Result<u64, ValueError> {
         let mut u = 0u64;
         let mut shift = 0;
         loop {
@@ -234,7 +237,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn take(&mut self, n: usize) -> Result<&'a [u8], ValueError> {
+    pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], ValueError> {
         let end = self
             .pos
             .checked_add(n)
@@ -245,7 +248,7 @@ impl<'a> Reader<'a> {
         Ok(s)
     }
 
-    fn slice(&mut self) -> Result<&'a [u8], ValueError> {
+    pub(crate) fn slice(&mut self) -> Result<&'a [u8], ValueError> {
         let n = self.varint()? as usize;
         self.take(n)
     }

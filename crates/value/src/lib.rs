@@ -1,10 +1,12 @@
 //! Sesam's value model: the `Value` type holding every entity value type, with the transit
-//! JSON codec (`transit`), a compact binary codec for storage (`bin`), the mixed-type
+//! JSON codec (`transit`), a compact binary codec for storage (`bin`) with its straight-to-JSON
+//! transcoder (`bin_json`), the mixed-type
 //! ordering of sesam-spec 1.4 (`order`) and the canonical content hash (`hash`).
 //!
 //! No I/O happens here; every other crate builds on these types.
 
 pub mod bin;
+pub mod bin_json;
 pub mod hash;
 pub mod order;
 pub mod pyfmt;

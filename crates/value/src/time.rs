@@ -128,7 +128,7 @@ impl Date {
     }
 
     pub fn to_naive(&self) -> Option<NaiveDate> {
-        NaiveDate::from_num_days_from_ce_opt(self.days + EPOCH_DAYS_FROM_CE)
+        NaiveDate::from_num_days_from_ce_opt(self.days.checked_add(EPOCH_DAYS_FROM_CE)?)
     }
 
     /// Parses `YYYY-MM-DD` for years 0001–9999.

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use bytes::Bytes;
 use pumphouse_runtime::node::Node;
-use pumphouse_store::{DatasetInfo, ReadOptions};
+use pumphouse_store::{DatasetInfo, ReadIter, ReadOptions};
 use pumphouse_value::transit;
 use serde_json::{json, Value};
 
@@ -144,37 +144,43 @@ pub async fn stream_entities(
         return Ok(([(header::CONTENT_TYPE, "application/json")], "[]").into_response());
     };
     let body = stream_body(move |send| {
-        let iter = match node.store.read_view(&id, opts, uncommitted) {
+        let mut iter = match node.store.read_view(&id, opts, uncommitted) {
             Ok(it) => it,
             Err(e) => {
                 tracing::error!(dataset = %id, "cannot read: {e}");
                 return;
             }
         };
-        let mut buf = String::with_capacity(CHUNK + 4096);
-        buf.push('[');
+        // Stored records are written as JSON text directly (no `Value` in between).
+        let mut buf = Vec::with_capacity(CHUNK + 4096);
+        buf.push(b'[');
         let mut first = true;
-        for e in iter {
-            let e = match e {
-                Ok(e) => e,
+        loop {
+            let written = iter.next_raw().and_then(|r| match r {
+                Some((offset, record)) => {
+                    buf.extend_from_slice(if first { b"\n" } else { b",\n" });
+                    ReadIter::write_json(offset, &record, &mut buf).map(|_| true)
+                }
+                None => Ok(false),
+            });
+            match written {
+                Ok(true) => first = false,
+                Ok(false) => break,
                 Err(e) => {
                     // The array stays unclosed, so the client sees a broken response.
                     tracing::error!(dataset = %id, "read failed mid-stream: {e}");
                     return;
                 }
-            };
-            if !first {
-                buf.push(',');
             }
-            first = false;
-            buf.push('\n');
-            transit::write(&mut buf, &e, transit::Mode::Transit);
-            if buf.len() >= CHUNK && !send(Bytes::from(std::mem::take(&mut buf).into_bytes())) {
+            if buf.len() >= CHUNK && !send(Bytes::from(std::mem::take(&mut buf))) {
                 return;
             }
+            if buf.capacity() == 0 {
+                buf.reserve(CHUNK + 4096);
+            }
         }
-        buf.push_str("\n]\n");
-        send(Bytes::from(buf.into_bytes()));
+        buf.extend_from_slice(b"\n]\n");
+        send(Bytes::from(buf));
     });
     Ok((
         [
