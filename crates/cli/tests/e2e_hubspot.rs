@@ -296,3 +296,143 @@ fn seed03_continuation_failure_and_catch_up() {
     assert_eq!(live(&data, PIPE).len(), 150);
     assert_secret_never_leaks(&data, &outputs);
 }
+
+/// Seed 03: the pump's `rescan_cron_expression` ("0 0 ? * *", midnight UTC) — not an API call
+/// — makes the next run of the continuation pipe a full run: no `since`, every contact read,
+/// and a contact archived in the CRM (which incremental runs cannot see) deleted. The node
+/// runs in this process on a manual clock, with its real scheduler driver, microservice and
+/// store.
+#[test]
+fn seed03_rescan_cron_runs_a_full_rescan() {
+    use pumphouse_runtime::node::{Node, NodeOptions};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    if !python::ready() {
+        return;
+    }
+    let fake = FakeHubspot::start(TOKEN);
+    fake.upsert(contacts(101, 141, "Ola"));
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("node");
+    project(dir.path(), &fake, seed_pipe(true), true);
+    set_secret(&data);
+    // 2026-03-01T22:00:00Z.
+    let clock = Arc::new(pumphouse_store::ManualClock::new(1_772_402_400_000_000));
+    let mut opts = NodeOptions::new(data.clone());
+    opts.import = Some(dir.path().to_path_buf());
+    opts.clock = clock.clone();
+    let node = Node::open(opts).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    node.reschedule(false);
+    let driver = rt.spawn(pumphouse_runtime::pump::driver::drive(
+        node.clone(),
+        stop_rx,
+    ));
+
+    let completed = |node: &Node| -> Vec<Value> {
+        node.store
+            .read(
+                &format!("system:pump:{PIPE}"),
+                pumphouse_store::ReadOptions::all(),
+            )
+            .unwrap()
+            .map(|e| e.unwrap())
+            .filter(|e| e.get("event_type").and_then(Value::as_str) == Some("pump-completed"))
+            .collect()
+    };
+    let live_ids = |node: &Node| -> Vec<String> {
+        node.store
+            .read(PIPE, pumphouse_store::ReadOptions::latest())
+            .unwrap()
+            .map(|e| e.unwrap())
+            .filter(|e| e.get("_deleted") != Some(&Value::Bool(true)))
+            .map(|e| e.get("_id").and_then(Value::as_str).unwrap().to_string())
+            .collect()
+    };
+
+    // The node starts the microservice in the background; wait until it listens.
+    let until = Instant::now() + Duration::from_secs(30);
+    while pumphouse_connectors::http::services::get("hubspot").is_none() {
+        if Instant::now() > until {
+            let why = node
+                .service("hubspot")
+                .map(|s| s.lock().unwrap().error.clone());
+            panic!("the hubspot microservice did not start: {why:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // A full first run, then an incremental one that sees two changes but not the archive.
+    node.run_pipe(PIPE, "test", false, true).unwrap();
+    assert_eq!(live_ids(&node).len(), 40);
+    fake.upsert(contacts(110, 112, "Changed"));
+    fake.archive("120");
+    node.run_pipe(PIPE, "test", false, true).unwrap();
+    let c = completed(&node).pop().unwrap();
+    assert_eq!(
+        c.get("sync_type").and_then(Value::as_str),
+        Some("incremental")
+    );
+    assert_eq!(int(&c, "processed_last_run"), 2);
+    assert!(live_ids(&node).contains(&"120".to_string()));
+
+    // Just before midnight nothing is due; a minute after, the rescan runs by itself.
+    let runs_before = completed(&node).len();
+    clock.set(1_772_402_400_000_000 + (2 * 3600 - 1) * 1_000_000);
+    node.wake.notify_one();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(completed(&node)[runs_before..]
+        .iter()
+        .all(|e| e.get("sync_type").and_then(Value::as_str) != Some("full")));
+    fake.clear_requests();
+    clock.set(1_772_402_400_000_000 + (2 * 3600 + 60) * 1_000_000);
+    node.wake.notify_one();
+    let until = Instant::now() + Duration::from_secs(60);
+    let rescan = loop {
+        let full = completed(&node)[runs_before..]
+            .iter()
+            .find(|e| e.get("sync_type").and_then(Value::as_str) == Some("full"))
+            .cloned();
+        if let Some(f) = full {
+            break f;
+        }
+        assert!(Instant::now() < until, "no rescan ran after midnight");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(int(&rescan, "processed_last_run"), 39);
+    let reqs = fake.requests();
+    assert!(
+        !reqs.is_empty() && reqs.iter().all(|r| r["method"] == "GET"),
+        "a rescan lists every contact, without a since search: {reqs:?}"
+    );
+    let ids = live_ids(&node);
+    assert_eq!(ids.len(), 39);
+    assert!(
+        !ids.contains(&"120".to_string()),
+        "the archived contact is deleted"
+    );
+    let started: Vec<Value> = node
+        .store
+        .read(
+            &format!("system:pump:{PIPE}"),
+            pumphouse_store::ReadOptions::all(),
+        )
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.get("event_type").and_then(Value::as_str) == Some("pump-started"))
+        .collect();
+    let last = started.last().unwrap();
+    assert_eq!(
+        last.get("trigger").and_then(Value::as_str),
+        Some("rescan"),
+        "{last:?}"
+    );
+
+    let _ = stop_tx.send(true);
+    rt.block_on(driver).unwrap();
+    node.shutdown(Duration::from_secs(10));
+}

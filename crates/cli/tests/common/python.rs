@@ -98,6 +98,15 @@ impl FakeHubspot {
             .to_string()
     }
 
+    /// Archives a contact: list and search no longer return it.
+    pub fn archive(&self, id: &str) {
+        self.call(
+            "DELETE",
+            &format!("/_test/contacts/{id}"),
+            serde_json::Value::Null,
+        );
+    }
+
     /// Makes the API answer `status` (None: stop failing).
     pub fn fail(&self, status: Option<u16>) {
         self.call(

@@ -9,6 +9,7 @@ comparison on epoch milliseconds, one ascending/descending sort, `limit` <= 200,
 datetimes are ISO-8601 UTC with milliseconds.
 
 Test control (no auth): POST /_test/contacts upserts contacts and stamps lastmodifieddate,
+DELETE /_test/contacts/<id> archives one (it disappears from list and search, as in HubSpot),
 POST /_test/fail makes the API answer an error status, GET /_test/requests lists the calls.
 """
 
@@ -162,6 +163,13 @@ def upsert():
             old["properties"]["lastmodifieddate"] = now
             CONTACTS[cid] = old
         return Response(json.dumps({"count": len(CONTACTS), "clock": iso(CLOCK[0])}), mimetype="application/json")
+
+
+@app.route("/_test/contacts/<cid>", methods=["DELETE"])
+def archive(cid):
+    with LOCK:
+        CONTACTS.pop(cid, None)
+        return Response(json.dumps({"count": len(CONTACTS)}), mimetype="application/json")
 
 
 @app.route("/_test/fail", methods=["POST"])
