@@ -2,6 +2,7 @@
 //! `pumphouse serve` over loopback HTTP. Reports MB/s, entities/s and the server's resident
 //! memory before and during the stream, for several sizes so growth with dataset size shows.
 //! Run: `cargo bench -p pumphouse --bench serve_stream` (`STREAM_SIZES=250000,1000000`).
+//! After the reqwest rounds, `curl` (if installed) fetches the same URL once, for comparison.
 
 mod entities;
 mod serve_common;
@@ -34,8 +35,8 @@ fn main() {
         .split(',')
         .map(|s| s.trim().parse().unwrap())
         .collect();
-    println!("| entities | bytes | seconds | MB/s | entities/s | server RSS before (MiB) | server peak RSS (MiB) |");
-    println!("|---|---|---|---|---|---|---|");
+    println!("| entities | client | bytes | seconds | MB/s | entities/s | server RSS before (MiB) | server peak RSS (MiB) |");
+    println!("|---|---|---|---|---|---|---|---|");
     for n in sizes {
         let dir = tempfile::tempdir().unwrap();
         fill(dir.path(), n);
@@ -72,12 +73,43 @@ fn main() {
             assert_eq!(last_newlines, n + 2, "every entity arrived");
             if round > 0 {
                 println!(
-                    "| {n} | {bytes} | {secs:.2} | {:.0} | {:.0} | {before:.0} | {peak:.0} |",
+                    "| {n} | reqwest | {bytes} | {secs:.2} | {:.0} | {:.0} | {before:.0} | {peak:.0} |",
                     bytes as f64 / secs / 1e6,
                     n as f64 / secs
                 );
             }
         }
+        curl(&serve, n);
         serve.stop();
     }
+}
+
+/// `curl -o /dev/null` of the same URL: what a client that only receives bytes sees.
+fn curl(serve: &Serve, n: usize) {
+    let (before, _) = serve.rss_mib();
+    let out = std::process::Command::new("curl")
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{size_download} %{time_total}",
+        ])
+        .args(["-H", "Authorization: Bearer x.y.z"])
+        .arg(format!("{}/datasets/contacts/entities", serve.base))
+        .output();
+    let Some(out) = out.ok().filter(|o| o.status.success()) else {
+        println!("| {n} | curl: not available | | | | | | |");
+        return;
+    };
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let mut it = text.split_whitespace();
+    let bytes: f64 = it.next().and_then(|b| b.parse().ok()).unwrap_or(0.0);
+    let secs: f64 = it.next().and_then(|s| s.parse().ok()).unwrap_or(f64::NAN);
+    let peak = serve.rss_mib().0;
+    println!(
+        "| {n} | curl | {bytes:.0} | {secs:.2} | {:.0} | {:.0} | {before:.0} | {peak:.0} (after) |",
+        bytes / secs / 1e6,
+        n as f64 / secs
+    );
 }
