@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::cmd_data::open;
+use crate::cmd_data::{open, release};
 
 pub fn circuit_breaker(data: &Path, dataset: &str, op: &str) -> anyhow::Result<ExitCode> {
     let store = open(data)?;
@@ -32,6 +32,7 @@ pub fn circuit_breaker(data: &Path, dataset: &str, op: &str) -> anyhow::Result<E
                     st.message.map(|m| format!(": {m}")).unwrap_or_default()
                 ),
             }
+            release(store)?;
             return Ok(ExitCode::SUCCESS);
         }
         other => anyhow::bail!("unknown operation {other:?}; use rollback, commit or status"),
@@ -45,5 +46,6 @@ pub fn circuit_breaker(data: &Path, dataset: &str, op: &str) -> anyhow::Result<E
         format!("{} held-back versions are visible now", st.written)
     };
     println!("{dataset}: circuit breaker reset: {what}");
+    release(store)?;
     Ok(ExitCode::SUCCESS)
 }

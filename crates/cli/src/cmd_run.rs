@@ -179,8 +179,10 @@ pub fn run(
         eprintln!(
             "  its dataset and last-seen stay at the last commit; fix the cause and run again"
         );
+        crate::cmd_data::release(store)?;
         return Ok(ExitCode::from(1));
     }
+    crate::cmd_data::release(store)?;
     match peak_memory_mb() {
         Some(mb) => println!("data in {}; peak memory {mb:.0} MB", data.display()),
         None => println!("data in {}", data.display()),
