@@ -1,6 +1,7 @@
 //! The JSON protocols: the `json` source (JSON pull client, sesam-spec 5.4, 9.1), the `json`
 //! sink (JSON push client, 7.2, 9.2) and the `http` transform (9.3).
 
+mod sender;
 pub mod sink;
 pub mod source;
 pub mod transform;

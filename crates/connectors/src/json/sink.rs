@@ -5,16 +5,18 @@
 //! entity before it was acknowledged with a 2xx, so a failed request leaves last-seen where it
 //! was and the next run sends those entities again. A failed batch is retried
 //! `pump.batch_retries` times (transport errors, 5xx, 429) before the run fails; 409 (the
-//! receiver rejected the sequence) and other 4xx fail at once.
+//! receiver rejected the sequence) and other 4xx fail at once. The requests go out from a
+//! sender thread (`sender`), in order, while this thread prepares the next one; `commit` and
+//! `finish` wait for every answer before the pipe state is saved.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use pumphouse_core::model::JsonSink as Spec;
 use pumphouse_store::{PipeState, Store};
 use pumphouse_value::Value;
 
-use crate::http::{HttpClient, HttpFailure};
+use super::sender::{Request, Sender};
+use crate::http::HttpClient;
 use crate::{ConnectorError, Sink, SinkStats};
 
 pub struct JsonSink<'s> {
@@ -29,6 +31,7 @@ pub struct JsonSink<'s> {
     buf: Vec<Value>,
     delivered: u64,
     deleted: u64,
+    sender: Sender,
 }
 
 impl<'s> JsonSink<'s> {
@@ -38,10 +41,12 @@ impl<'s> JsonSink<'s> {
         spec: &Arc<Spec>,
         full: bool,
     ) -> Result<Self, ConnectorError> {
+        let client = HttpClient::for_system(&spec.system)?;
         Ok(JsonSink {
             store,
             pipe: pipe.to_string(),
-            client: HttpClient::for_system(&spec.system)?,
+            sender: Sender::start(client.clone(), spec.clone())?,
+            client,
             spec: spec.clone(),
             full,
             sequence_id: uuid::Uuid::new_v4().to_string(),
@@ -55,7 +60,7 @@ impl<'s> JsonSink<'s> {
     fn post(&mut self, batch: &[Value], last: bool) -> Result<(), ConnectorError> {
         let url = self.client.url(&self.spec.url)?;
         let id = self.request_id + 1;
-        let mut query: Vec<(&str, String)> = vec![
+        let mut query: Vec<(&'static str, String)> = vec![
             ("sequence_id", self.sequence_id.clone()),
             ("is_full", self.full.to_string()),
             ("request_id", id.to_string()),
@@ -69,47 +74,13 @@ impl<'s> JsonSink<'s> {
         if self.full && last {
             query.push(("is_last", "true".into()));
         }
-        let body = super::array_body(batch);
         let what = format!("json sink POST {}", url.split('?').next().unwrap_or(&url));
-        let mut attempt = 0;
-        loop {
-            let res = self.client.send(&what, &|c| {
-                let mut rb = c
-                    .post(&url)
-                    .query(&query)
-                    .header("Content-Type", "application/json")
-                    .body(body.clone());
-                for (k, v) in &self.spec.headers {
-                    rb = rb.header(k.as_str(), v.as_str());
-                }
-                rb
-            });
-            match res {
-                Ok(_) => break,
-                Err(f) if f.status == Some(reqwest::StatusCode::CONFLICT) => {
-                    return Err(HttpFailure {
-                        status: f.status,
-                        message: format!(
-                            "{}; the receiver rejected the sync sequence, the next full run starts a new one",
-                            f.message
-                        ),
-                    }
-                    .into())
-                }
-                Err(f) if f.retryable() && attempt < self.spec.batch_retries => {
-                    attempt += 1;
-                    std::thread::sleep(Duration::from_secs_f64(self.spec.retry_delay.max(0.0)));
-                }
-                Err(f) => {
-                    let tries = attempt + 1;
-                    let mut f = f;
-                    if tries > 1 {
-                        f.message = format!("{} (after {tries} attempts)", f.message);
-                    }
-                    return Err(f.into());
-                }
-            }
-        }
+        self.sender.post(Request {
+            body: super::array_body(batch),
+            url,
+            query,
+            what,
+        })?;
         self.request_id = id;
         self.delivered += batch.iter().filter(|e| !is_deleted(e)).count() as u64;
         self.deleted += batch.iter().filter(|e| is_deleted(e)).count() as u64;
@@ -162,6 +133,7 @@ impl Sink for JsonSink<'_> {
 
     fn commit(&mut self, state: &PipeState) -> Result<SinkStats, ConnectorError> {
         self.flush()?;
+        self.sender.collect(true)?;
         self.store.set_pipe_state(&self.pipe, state)?;
         Ok(self.take_stats())
     }
@@ -170,6 +142,7 @@ impl Sink for JsonSink<'_> {
         self.flush()?;
         // The sequence always ends with one empty request; on a full run it carries is_last.
         self.post(&[], true)?;
+        self.sender.collect(true)?;
         self.store.set_pipe_state(&self.pipe, state)?;
         Ok(self.take_stats())
     }
