@@ -129,3 +129,108 @@ fn seed01_sink_fails_on_500_then_delivers_everything() {
         Some(3)
     );
 }
+
+/// A pipe that only copies a dataset to the sink service takes the raw path (stored records
+/// sent as JSON text, `runtime::raw_push`): the service gets exactly the entities the dataset
+/// API shows (`_updated`, `_hash`, ... included), a failed push keeps last-seen, and the next
+/// run sends only what changed since, as an incremental sequence.
+#[test]
+fn a_dataset_copied_to_the_sink_service_arrives_as_stored() {
+    if !python::ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let queue = dir.path().join("queue");
+    std::fs::create_dir_all(&queue).unwrap();
+    let fail = dir.path().join("fail");
+    let entities = json!([
+        {"_id": "1", "value": "foo \"quoted\" ø", "n": [1, {"x": null}]},
+        {"_id": "2", "value": "bar", "when": "~t2024-05-01T10:00:00Z"},
+        {"_id": "3", "value": "baz", "ok": true}
+    ]);
+    project(dir.path(), &queue, &fail, entities.clone());
+    let set = |e: &Json| {
+        write(
+            dir.path(),
+            "pipes/src.conf.json",
+            &json!({"_id": "src", "type": "pipe", "source": {"type": "embedded", "entities": e}})
+                .to_string(),
+        );
+    };
+    set(&entities);
+    let mut pipe: Json = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join(format!("pipes/{PIPE}.conf.json"))).unwrap(),
+    )
+    .unwrap();
+    pipe["source"] = json!({"type": "dataset", "dataset": "src"});
+    write(
+        dir.path(),
+        &format!("pipes/{PIPE}.conf.json"),
+        &pipe.to_string(),
+    );
+    for (name, value) in [
+        ("service_namespace", "ns"),
+        ("service_sas_token_name", "name"),
+        ("service_sas_token_value", "value"),
+    ] {
+        let o = pumphouse_stdin(
+            &["secrets", "--data", data.to_str().unwrap(), "set", name],
+            value,
+        );
+        assert!(o.status.success());
+    }
+    let stored = |data: &Path| -> Vec<Json> {
+        let o = pumphouse(&[
+            "entities",
+            "--data",
+            data.to_str().unwrap(),
+            "src",
+            "--history",
+        ]);
+        assert!(o.status.success(), "{:?}", text(&o));
+        serde_json::from_str::<Json>(&text(&o).0)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+
+    let o = run(dir.path(), &data);
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert_eq!(lines(&queue.join("my_queue.jsonl")), stored(&data));
+    assert_eq!(last_seen(&data, PIPE), Value::Int(2));
+
+    // One entity changes and one is removed; the push fails: nothing moves.
+    set(&json!([
+        {"_id": "1", "value": "foo \"quoted\" ø", "n": [1, {"x": null}]},
+        {"_id": "2", "value": "changed", "when": "~t2024-05-01T10:00:00Z"}
+    ]));
+    std::fs::write(&fail, "on").unwrap();
+    assert!(!run(dir.path(), &data).status.success());
+    assert_eq!(last_seen(&data, PIPE), Value::Int(2));
+    assert_eq!(lines(&queue.join("my_queue.jsonl")).len(), 3);
+
+    // The next run sends the new version of 2 and the tombstone of 3, incrementally.
+    std::fs::remove_file(&fail).unwrap();
+    std::fs::remove_file(queue.join("requests.jsonl")).unwrap();
+    let o = run(dir.path(), &data);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let got = lines(&queue.join("my_queue.jsonl"));
+    let all = stored(&data);
+    assert_eq!(
+        got[3..],
+        all[3..],
+        "the versions written after the first push"
+    );
+    assert_eq!(got.len(), 5);
+    assert_eq!(got[3]["value"], "changed");
+    assert_eq!(got[4]["_id"], "3");
+    assert_eq!(got[4]["_deleted"], true);
+    let reqs = lines(&queue.join("requests.jsonl"));
+    assert!(
+        reqs.iter().all(|r| r["args"]["is_full"] == "false"),
+        "{reqs:?}"
+    );
+    assert_eq!(last_seen(&data, PIPE), Value::Int(4));
+}

@@ -81,6 +81,16 @@ pub trait Sink: Send {
     fn is_full_run(&self) -> bool {
         false
     }
+    /// A sink that takes entities as transit JSON text, for pipes that only copy a dataset
+    /// (the runner's raw path).
+    fn raw(&mut self) -> Option<&mut dyn RawSink> {
+        None
+    }
+}
+
+/// Entities as transit JSON text (one object each), staged like `Sink::write`.
+pub trait RawSink {
+    fn write_raw(&mut self, json: &[u8], deleted: bool) -> Result<(), ConnectorError>;
 }
 
 /// Whether a source continues from last-seen (`true`) or reads everything on every run.

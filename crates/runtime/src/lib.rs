@@ -12,6 +12,7 @@ pub mod node;
 pub mod order;
 pub mod output;
 pub mod pump;
+pub mod raw_push;
 pub mod run_all;
 pub mod runner;
 pub mod transform;

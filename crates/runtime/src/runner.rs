@@ -175,58 +175,78 @@ pub fn run_pipe_until(
     let mut st = state.clone();
     let batch_size = pipe.batch_size;
     let mut totals = SinkStats::default();
+    let raw_plan = crate::raw_push::eligible(pipe).filter(|_| sink.raw().is_some());
     let chain = crate::transform::Chain::open(pipe)?;
     let chain = &chain;
-    let scoped = std::thread::scope(|scope| -> Result<_, RunError> {
-        let (tx, rx) = sync_channel::<Result<(Vec<Value>, u64, Value), RunError>>(4);
-        // Named, so profiles show the source+DTL stage apart from the sink (this thread).
-        let producer = std::thread::Builder::new().name("pipe-source".into());
-        let producer = producer.spawn_scoped(scope, move || -> (bool, Option<Value>) {
-            loop {
-                let msg = match source.next_batch(batch_size) {
-                    Ok(None) => return (source.populated(), source.end_last_seen()),
-                    Ok(Some(b)) => {
-                        let n = b.entities.len() as u64;
-                        let mut out = Vec::with_capacity(b.entities.len());
-                        chain
-                            .apply_batch(pipe, Some(joins), b.entities, &mut out)
-                            .map(|_| (out, n, b.last_seen))
+    let scoped = if let Some((dataset, history)) = raw_plan {
+        // Copying a dataset to a JSON-text sink: stored records go out as they are.
+        let r = crate::raw_push::RawRun {
+            store,
+            pipe,
+            dataset,
+            history,
+            since: match &since {
+                Value::Int(i) if *i >= 0 => Some(*i as u64),
+                Value::String(s) if !s.is_empty() => s.parse::<u64>().ok(),
+                _ => None,
+            },
+            stop,
+            progress,
+        };
+        crate::raw_push::run(&r, sink.as_mut(), &mut stats, &mut st, &mut totals)
+            .map(|populated| (populated, None))
+    } else {
+        std::thread::scope(|scope| -> Result<_, RunError> {
+            let (tx, rx) = sync_channel::<Result<(Vec<Value>, u64, Value), RunError>>(4);
+            // Named, so profiles show the source+DTL stage apart from the sink (this thread).
+            let producer = std::thread::Builder::new().name("pipe-source".into());
+            let producer = producer.spawn_scoped(scope, move || -> (bool, Option<Value>) {
+                loop {
+                    let msg = match source.next_batch(batch_size) {
+                        Ok(None) => return (source.populated(), source.end_last_seen()),
+                        Ok(Some(b)) => {
+                            let n = b.entities.len() as u64;
+                            let mut out = Vec::with_capacity(b.entities.len());
+                            chain
+                                .apply_batch(pipe, Some(joins), b.entities, &mut out)
+                                .map(|_| (out, n, b.last_seen))
+                        }
+                        Err(e) => Err(e.into()),
+                    };
+                    let failed = msg.is_err();
+                    if tx.send(msg).is_err() || failed {
+                        return (false, None);
                     }
-                    Err(e) => Err(e.into()),
-                };
-                let failed = msg.is_err();
-                if tx.send(msg).is_err() || failed {
-                    return (false, None);
+                }
+            });
+            let producer = producer
+                .map_err(|e| RunError::config(format!("cannot start the source thread: {e}")))?;
+            let mut pending = 0u64;
+            for msg in rx.iter() {
+                let (entities, n, last_seen) = msg?;
+                sink.write(entities)?;
+                stats.processed += n;
+                pending += n;
+                if !last_seen.is_null() {
+                    stats.last_seen = last_seen;
+                }
+                if stop.load(Ordering::Relaxed) {
+                    st.last_seen = stats.last_seen.clone();
+                    sink.commit(&st)?;
+                    return Err(RunError::stopped(&pipe.id));
+                }
+                if pending >= COMMIT_EVERY {
+                    st.last_seen = stats.last_seen.clone();
+                    totals.add(sink.commit(&st)?);
+                    pending = 0;
+                    progress(&pipe.id, stats.processed);
                 }
             }
-        });
-        let producer = producer
-            .map_err(|e| RunError::config(format!("cannot start the source thread: {e}")))?;
-        let mut pending = 0u64;
-        for msg in rx.iter() {
-            let (entities, n, last_seen) = msg?;
-            sink.write(entities)?;
-            stats.processed += n;
-            pending += n;
-            if !last_seen.is_null() {
-                stats.last_seen = last_seen;
-            }
-            if stop.load(Ordering::Relaxed) {
-                st.last_seen = stats.last_seen.clone();
-                sink.commit(&st)?;
-                return Err(RunError::stopped(&pipe.id));
-            }
-            if pending >= COMMIT_EVERY {
-                st.last_seen = stats.last_seen.clone();
-                totals.add(sink.commit(&st)?);
-                pending = 0;
-                progress(&pipe.id, stats.processed);
-            }
-        }
-        producer
-            .join()
-            .map_err(|_| RunError::config("the source thread panicked"))
-    });
+            producer
+                .join()
+                .map_err(|_| RunError::config("the source thread panicked"))
+        })
+    };
     let (populated, end_last_seen) = match scoped {
         Err(e) if e.trip => {
             // What the run committed before stays held back if a breaker is active.

@@ -122,6 +122,11 @@ impl ReadIter {
     pub fn write_json(offset: u64, record: &[u8], out: &mut Vec<u8>) -> Result<(), StoreError> {
         codec::entity_json(offset, record, out)
     }
+
+    /// Whether a record `next_raw` returned is a deleted version (a tombstone).
+    pub fn is_deleted(record: &[u8]) -> Result<bool, StoreError> {
+        Ok(codec::decode_header(record)?.deleted)
+    }
 }
 
 impl Iterator for ReadIter {

@@ -17,7 +17,7 @@ use pumphouse_value::Value;
 
 use super::sender::{Request, Sender};
 use crate::http::HttpClient;
-use crate::{ConnectorError, Sink, SinkStats};
+use crate::{ConnectorError, RawSink, Sink, SinkStats};
 
 pub struct JsonSink<'s> {
     store: &'s Store,
@@ -32,6 +32,15 @@ pub struct JsonSink<'s> {
     delivered: u64,
     deleted: u64,
     sender: Sender,
+    /// Entities given as JSON text (`RawSink`): the body being built and its counts.
+    raw: RawBatch,
+}
+
+#[derive(Default)]
+struct RawBatch {
+    body: String,
+    n: usize,
+    deleted: u64,
 }
 
 impl<'s> JsonSink<'s> {
@@ -54,10 +63,23 @@ impl<'s> JsonSink<'s> {
             buf: Vec::new(),
             delivered: 0,
             deleted: 0,
+            raw: RawBatch::default(),
         })
     }
 
     fn post(&mut self, batch: &[Value], last: bool) -> Result<(), ConnectorError> {
+        let deleted = batch.iter().filter(|e| is_deleted(e)).count() as u64;
+        let n = batch.len() as u64;
+        self.post_body(super::array_body(batch), n - deleted, deleted, last)
+    }
+
+    fn post_body(
+        &mut self,
+        body: String,
+        delivered: u64,
+        deleted: u64,
+        last: bool,
+    ) -> Result<(), ConnectorError> {
         let url = self.client.url(&self.spec.url)?;
         let id = self.request_id + 1;
         let mut query: Vec<(&'static str, String)> = vec![
@@ -76,18 +98,29 @@ impl<'s> JsonSink<'s> {
         }
         let what = format!("json sink POST {}", url.split('?').next().unwrap_or(&url));
         self.sender.post(Request {
-            body: super::array_body(batch),
+            body,
             url,
             query,
             what,
         })?;
         self.request_id = id;
-        self.delivered += batch.iter().filter(|e| !is_deleted(e)).count() as u64;
-        self.deleted += batch.iter().filter(|e| is_deleted(e)).count() as u64;
+        self.delivered += delivered;
+        self.deleted += deleted;
         Ok(())
     }
 
+    /// Posts the JSON-text entities staged by `write_raw`.
+    fn flush_raw(&mut self) -> Result<(), ConnectorError> {
+        if self.raw.n == 0 {
+            return Ok(());
+        }
+        let mut r = std::mem::take(&mut self.raw);
+        r.body.push(']');
+        self.post_body(r.body, r.n as u64 - r.deleted, r.deleted, false)
+    }
+
     fn flush(&mut self) -> Result<(), ConnectorError> {
+        self.flush_raw()?;
         let n = self.spec.batch_size.max(1);
         while !self.buf.is_empty() {
             let rest = self.buf.split_off(self.buf.len().min(n));
@@ -149,5 +182,29 @@ impl Sink for JsonSink<'_> {
 
     fn is_full_run(&self) -> bool {
         self.full
+    }
+
+    fn raw(&mut self) -> Option<&mut dyn RawSink> {
+        Some(self)
+    }
+}
+
+impl RawSink for JsonSink<'_> {
+    /// The same bodies as `write` gives for the decoded entities: `array_body` writes each
+    /// entity's transit JSON between `[`, `,` and `]` with nothing else.
+    fn write_raw(&mut self, json: &[u8], deleted: bool) -> Result<(), ConnectorError> {
+        let text = std::str::from_utf8(json).map_err(|_| ConnectorError::Other {
+            message: "an entity's JSON text is not UTF-8".into(),
+            retryable: false,
+        })?;
+        let r = &mut self.raw;
+        r.body.push(if r.n == 0 { '[' } else { ',' });
+        r.body.push_str(text);
+        r.n += 1;
+        r.deleted += deleted as u64;
+        if r.n >= self.spec.batch_size.max(1) {
+            self.flush_raw()?;
+        }
+        Ok(())
     }
 }
