@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::python;
 use common::*;
@@ -44,6 +44,29 @@ fn project(dir: &Path, queue: &Path, fail: &Path, entities: Json) {
     write(dir, &format!("pipes/{PIPE}.conf.json"), &pipe.to_string());
 }
 
+/// A project with the seed's sink service and `entities`, its secrets set; returns the
+/// temporary folder, the data folder, the service's queue folder and its failure switch.
+fn setup(entities: Json) -> (tempfile::TempDir, PathBuf, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let queue = dir.path().join("queue");
+    std::fs::create_dir_all(&queue).unwrap();
+    let fail = dir.path().join("fail");
+    project(dir.path(), &queue, &fail, entities);
+    for (name, value) in [
+        ("service_namespace", "my-namespace"),
+        ("service_sas_token_name", "RootManageSharedAccessKey"),
+        ("service_sas_token_value", "sas-key-that-stays-secret"),
+    ] {
+        let o = pumphouse_stdin(
+            &["secrets", "--data", data.to_str().unwrap(), "set", name],
+            value,
+        );
+        assert!(o.status.success());
+    }
+    (dir, data, queue, fail)
+}
+
 fn lines(p: &Path) -> Vec<Json> {
     std::fs::read_to_string(p)
         .unwrap_or_default()
@@ -57,24 +80,8 @@ fn seed01_sink_fails_on_500_then_delivers_everything() {
     if !python::ready() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let queue = dir.path().join("queue");
-    std::fs::create_dir_all(&queue).unwrap();
-    let fail = dir.path().join("fail");
     let entities = json!([{"_id": "1", "value": "foo"}, {"_id": "2", "value": "bar"}, {"_id": "3", "value": "baz"}]);
-    project(dir.path(), &queue, &fail, entities);
-    for (name, value) in [
-        ("service_namespace", "my-namespace"),
-        ("service_sas_token_name", "RootManageSharedAccessKey"),
-        ("service_sas_token_value", "sas-key-that-stays-secret"),
-    ] {
-        let o = pumphouse_stdin(
-            &["secrets", "--data", data.to_str().unwrap(), "set", name],
-            value,
-        );
-        assert!(o.status.success());
-    }
+    let (dir, data, queue, fail) = setup(entities);
 
     // The service answers 500: the run fails, the cause is logged, nothing is acknowledged.
     std::fs::write(&fail, "on").unwrap();
@@ -139,17 +146,12 @@ fn a_dataset_copied_to_the_sink_service_arrives_as_stored() {
     if !python::ready() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let queue = dir.path().join("queue");
-    std::fs::create_dir_all(&queue).unwrap();
-    let fail = dir.path().join("fail");
     let entities = json!([
         {"_id": "1", "value": "foo \"quoted\" ø", "n": [1, {"x": null}]},
         {"_id": "2", "value": "bar", "when": "~t2024-05-01T10:00:00Z"},
         {"_id": "3", "value": "baz", "ok": true}
     ]);
-    project(dir.path(), &queue, &fail, entities.clone());
+    let (dir, data, queue, fail) = setup(entities.clone());
     let set = |e: &Json| {
         write(
             dir.path(),
@@ -169,17 +171,6 @@ fn a_dataset_copied_to_the_sink_service_arrives_as_stored() {
         &format!("pipes/{PIPE}.conf.json"),
         &pipe.to_string(),
     );
-    for (name, value) in [
-        ("service_namespace", "ns"),
-        ("service_sas_token_name", "name"),
-        ("service_sas_token_value", "value"),
-    ] {
-        let o = pumphouse_stdin(
-            &["secrets", "--data", data.to_str().unwrap(), "set", name],
-            value,
-        );
-        assert!(o.status.success());
-    }
     let stored = |data: &Path| -> Vec<Json> {
         let o = pumphouse(&[
             "entities",
