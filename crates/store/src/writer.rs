@@ -32,6 +32,23 @@ impl WriteStats {
     }
 }
 
+/// A run's memtables at least this large are sealed when it ends.
+const SEAL_AT_RUN_END: u32 = 1 << 20;
+
+/// Seals the dataset's memtables when a run ends, so fjall flushes them to disk now instead
+/// of keeping them in memory until they fill (up to `memtable_bytes` per partition) while the
+/// next pipe runs: in a chain of pipes each one's memtables were still held during the next
+/// one's run. Small ones (frequent small runs under `serve`) are left to grow. Failing to seal
+/// is harmless (they are flushed when full), so errors are ignored.
+fn seal_memtables(parts: &Parts) {
+    use fjall::AbstractTree;
+    for p in [&parts.log, &parts.idx] {
+        if p.tree.active_memtable_size() >= SEAL_AT_RUN_END {
+            let _ = p.rotate_memtable();
+        }
+    }
+}
+
 /// Which commit of a run this is.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum End {
@@ -480,6 +497,9 @@ impl<'s> Writer<'s> {
             f.stale_pipe = None;
         }
         self.release_held = false;
+        if end != End::No {
+            seal_memtables(&self.parts);
+        }
         if tripped_now {
             self.failed = true;
             let st = self.breaker.as_ref().expect("tripped breaker");
