@@ -19,6 +19,9 @@ pub struct HttpClient {
     token: TokenCache,
 }
 
+/// How long a request waits for a microservice that is still starting.
+const SERVICE_START_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Why a request failed: the status (if any answer came) and what to tell the user.
 #[derive(Debug)]
 pub struct HttpFailure {
@@ -121,7 +124,11 @@ impl HttpClient {
             },
             HttpBase::BaseUrl(b) => join(b),
             HttpBase::Microservice { port } => {
-                let base = match (super::services::get(&self.system.id), port) {
+                // A node's first runs may come while the service is still starting.
+                let base = match (
+                    super::services::wait(&self.system.id, SERVICE_START_WAIT),
+                    port,
+                ) {
                     (Some(b), _) => b,
                     (None, Some(p)) => format!("http://127.0.0.1:{p}/"),
                     (None, None) => {

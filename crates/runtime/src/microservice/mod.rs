@@ -23,12 +23,17 @@ pub enum Service {
 impl Service {
     /// Starts `spec` and returns once it accepts connections.
     pub fn start(spec: &Arc<Microservice>) -> Result<Service, String> {
-        match &spec.runtime {
+        pumphouse_connectors::http::services::starting(&spec.id);
+        let res = match &spec.runtime {
             MicroserviceRuntime::Process { .. } => {
                 ProcessService::start(spec).map(Service::Process)
             }
             MicroserviceRuntime::Docker { image, .. } => Err(docker::unavailable(&spec.id, image)),
+        };
+        if res.is_err() {
+            pumphouse_connectors::http::services::not_starting(&spec.id);
         }
+        res
     }
 
     pub fn id(&self) -> &str {

@@ -126,6 +126,8 @@ impl Node {
             if why.is_some() {
                 continue; // not started until its secrets are set
             }
+            // Marked here, not only in the thread: a run may start before the thread does.
+            pumphouse_connectors::http::services::starting(&spec.id);
             std::thread::spawn(move || {
                 let res = Service::start(&spec);
                 let mut g = lock(&slot);
