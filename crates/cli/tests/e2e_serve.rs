@@ -596,3 +596,53 @@ fn run_all_keeps_received_data_of_conditional_http_endpoint_sources() {
     let (_, out) = json(n.get("/pipes/output/entities"));
     assert_eq!(ids(&out), ["a"]);
 }
+
+/// Completeness through the endpoints (sesam-spec 2.6): a receiver takes the sender's
+/// `X-Dataset-Completeness`, and a publisher whose dataset source filters on completeness
+/// serves only what was written up to it.
+#[test]
+fn receivers_take_x_dataset_completeness_and_publishers_filter_on_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let n = Node::start(&tmp.path().join("data"), &[]);
+    let config = json!([
+        {"_id": "input", "type": "pipe", "source": {"type": "http_endpoint"}},
+        {"_id": "complete", "type": "pipe",
+         "source": {"type": "dataset", "dataset": "input", "completeness": true},
+         "sink": {"type": "http_endpoint"}}
+    ]);
+    let (s, v) =
+        json(n.put_config_multipart(false, "application/json", config.to_string().into_bytes()));
+    assert_eq!(s, 200, "{v}");
+    let post = |body: Value, completeness: Option<&str>| {
+        let mut r = n
+            .client
+            .post(format!("{}/receivers/input/entities", n.base))
+            .bearer_auth(&n.token)
+            .json(&body);
+        if let Some(c) = completeness {
+            r = r.header("X-Dataset-Completeness", c);
+        }
+        r.send().unwrap()
+    };
+    // A completeness far in the past: nothing received now is complete by it.
+    let r = post(json!([{"_id": "a"}]), Some("1000000"));
+    assert_eq!(r.status(), 200);
+    let (_, out) = json(n.get("/publishers/complete/entities"));
+    assert_eq!(ids(&out), Vec::<String>::new());
+
+    // Without the header the receiver's completeness is the time of the commit.
+    let r = post(json!([{"_id": "b"}]), None);
+    assert_eq!(r.status(), 200);
+    let (_, out) = json(n.get("/publishers/complete/entities"));
+    assert_eq!(ids(&out), ["a", "b"]);
+
+    let r = post(json!([{"_id": "c"}]), Some("soon"));
+    assert_eq!(
+        r.status(),
+        400,
+        "a completeness that is not a positive integer"
+    );
+    let (s, v) = json(n.get("/datasets/input/entities"));
+    assert_eq!(s, 200);
+    assert_eq!(ids(&v), ["a", "b"], "a rejected request changes nothing");
+}

@@ -103,10 +103,13 @@ pub fn supports_since(spec: &SourceSpec) -> bool {
 }
 
 /// Opens the source of a pipe. `since` is the pipe's last-seen (`Null` for a full run).
+/// `ts_limit` (µs, from the source's completeness settings): a dataset source stops before
+/// the first entity written after it.
 pub fn open_source(
     spec: &SourceSpec,
     store: &Arc<Store>,
     since: &Value,
+    ts_limit: Option<i64>,
 ) -> Result<Box<dyn Source>, ConnectorError> {
     Ok(match spec {
         SourceSpec::Embedded { entities } => {
@@ -118,12 +121,16 @@ pub fn open_source(
         SourceSpec::Dataset {
             dataset,
             include_previous_versions,
-        } => Box::new(dataset::DatasetSource::open(
-            store.clone(),
-            dataset,
-            since,
-            *include_previous_versions,
-        )?),
+            ..
+        } => Box::new(
+            dataset::DatasetSource::open(
+                store.clone(),
+                dataset,
+                since,
+                *include_previous_versions,
+            )?
+            .with_ts_limit(ts_limit),
+        ),
         SourceSpec::Empty => Box::new(empty::EmptySource),
         SourceSpec::Json(j) => Box::new(json::source::JsonSource::open(j, since)?),
         SourceSpec::Unsupported { kind, .. } => {

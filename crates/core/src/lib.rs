@@ -3,6 +3,7 @@
 //! model the runtime executes. Every problem becomes a `Diagnostic` with file, line, JSON
 //! path and hint; all of them are reported at once.
 
+mod completeness;
 pub mod diag;
 pub mod env;
 pub mod excise;

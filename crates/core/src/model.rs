@@ -57,6 +57,42 @@ pub struct Pipe {
     pub not_runnable: Option<String>,
     /// The effective configuration ($ENV substituted, conditionals chosen).
     pub config: Json,
+    /// `include_completeness` / `exclude_completeness` (sesam-spec 2.6).
+    pub completeness: PipeCompleteness,
+}
+
+/// Which datasets a pipe's sink inherits its completeness from (sesam-spec 2.6).
+#[derive(Debug, Clone, Default)]
+pub struct PipeCompleteness {
+    /// `include_completeness`; `None`: every dataset of the source and the transforms.
+    pub include: Option<Vec<String>>,
+    /// `exclude_completeness`; wins over `include`.
+    pub exclude: Vec<String>,
+}
+
+/// A dataset source's completeness settings (sesam-spec 2.6).
+#[derive(Debug, Clone, Default)]
+pub struct SourceCompleteness {
+    /// `completeness`: the limit on `_ts` of the entities the source emits.
+    pub filter: CompletenessFilter,
+    /// `initial_completeness`: the pipe runs only once these datasets have a completeness.
+    pub initial: Vec<String>,
+}
+
+/// The `completeness` property of a dataset source.
+#[derive(Debug, Clone, Default)]
+pub enum CompletenessFilter {
+    /// `false` (the default): no limit.
+    #[default]
+    Off,
+    /// `true`: the source dataset's own completeness.
+    Source,
+    /// A list of upstream datasets: the smallest of their completeness values as the source
+    /// dataset has seen them.
+    Datasets(Vec<String>),
+    /// `{"expression": DTL}`: evaluated before each run; a datetime, else 1970-01-01. The
+    /// program puts the value in the property `completeness` of its target.
+    Expression(Arc<pumphouse_dtl::Program>),
 }
 
 #[derive(Debug, Clone, Default)]
@@ -81,6 +117,8 @@ pub enum SourceSpec {
     Dataset {
         dataset: String,
         include_previous_versions: bool,
+        /// `completeness` / `initial_completeness` (sesam-spec 2.6), if either is set.
+        completeness: Option<Arc<SourceCompleteness>>,
     },
     /// Yields nothing.
     Empty,

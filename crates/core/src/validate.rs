@@ -374,6 +374,7 @@ pub fn pipe(id: &str, cfg: Json, ctx: &Ctx, d: &mut Vec<Diagnostic>) -> Option<P
         None => SourceSpec::Dataset {
             dataset: id.to_string(),
             include_previous_versions: false,
+            completeness: None,
         },
         Some(Json::Object(s)) => source(id, s, "$.source", ctx, d, &mut not_runnable),
         Some(_) => {
@@ -468,6 +469,7 @@ pub fn pipe(id: &str, cfg: Json, ctx: &Ctx, d: &mut Vec<Diagnostic>) -> Option<P
         add_namespaces: bool_prop(obj, "add_namespaces", adds_default, "$", d),
         remove_namespaces: bool_prop(obj, "remove_namespaces", removes_default, "$", d),
     };
+    let completeness = crate::completeness::pipe(obj, d);
     if d.iter().filter(|x| x.is_error()).count() > before {
         return None;
     }
@@ -482,6 +484,7 @@ pub fn pipe(id: &str, cfg: Json, ctx: &Ctx, d: &mut Vec<Diagnostic>) -> Option<P
         pump,
         not_runnable,
         config: cfg.clone(),
+        completeness,
     })
 }
 
@@ -589,6 +592,7 @@ fn source(
             SourceSpec::Dataset {
                 dataset: ds.clone(),
                 include_previous_versions,
+                completeness: crate::completeness::source(s, path, d),
             }
         }
         "empty" => SourceSpec::Empty,

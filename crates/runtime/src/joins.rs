@@ -277,6 +277,11 @@ impl Lookup for Joins {
         }
         Ok(out)
     }
+
+    fn completeness(&self, via: &str, dataset: &str) -> Option<Value> {
+        let rec = self.store.completeness(via).ok().flatten()?;
+        rec.of(via, dataset).map(crate::completeness::to_datetime)
+    }
 }
 
 /// The pipe's source, then the queued source entities (latest versions, `last_seen` null so

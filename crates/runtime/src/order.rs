@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use pumphouse_core::{Pipe, TransformSpec};
 
 /// The datasets a pipe reads: its source's, then those its DTL joins hop to.
-fn inputs(p: &Pipe) -> Vec<&str> {
+pub(crate) fn inputs(p: &Pipe) -> Vec<&str> {
     let mut v: Vec<&str> = p.source.dataset().into_iter().collect();
     for t in &p.transforms {
         if let TransformSpec::Dtl { program, .. } = t {

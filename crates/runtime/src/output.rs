@@ -31,11 +31,15 @@ pub fn collect(store: &Arc<Store>, pipe: &Pipe) -> Result<Vec<Value>, RunError> 
 }
 
 fn gather(store: &Arc<Store>, pipe: &Pipe, transformed: bool) -> Result<Vec<Value>, RunError> {
-    let mut source = open_source(&pipe.source, store, &Value::Null)?;
+    let joins = crate::joins::Joins::reader(store, &pipe.id);
+    let limit = match crate::completeness::gate(store, pipe, Some(&joins))? {
+        crate::completeness::Gate::Open(limit) => limit,
+        crate::completeness::Gate::Wait(_) => return Ok(vec![]),
+    };
+    let mut source = open_source(&pipe.source, store, &Value::Null, limit)?;
     let mut out: Vec<Value> = Vec::new();
     let mut pos: HashMap<String, usize> = HashMap::new();
     let mut buf = Vec::new();
-    let joins = crate::joins::Joins::reader(store, &pipe.id);
     while let Some(b) = source.next_batch(pipe.batch_size)? {
         for e in b.entities {
             buf.clear();

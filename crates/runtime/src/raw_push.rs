@@ -20,6 +20,7 @@ pub fn eligible(pipe: &Pipe) -> Option<(&str, bool)> {
     let SourceSpec::Dataset {
         dataset,
         include_previous_versions,
+        completeness: None,
     } = &pipe.source
     else {
         return None;

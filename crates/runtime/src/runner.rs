@@ -120,6 +120,8 @@ pub struct RunStats {
     pub last_seen: Value,
     pub full: bool,
     pub seconds: f64,
+    /// The run did nothing because the source's `initial_completeness` is not met yet: why.
+    pub waiting: Option<String>,
 }
 
 /// Progress callback: (pipe id, source entities so far).
@@ -154,7 +156,19 @@ pub fn run_pipe_until(
         Value::Null
     };
     let joins = crate::joins::Joins::open(store, pipe)?;
-    let mut source = joins.wrap(open_source(&pipe.source, store, &since)?)?;
+    let ts_limit = match crate::completeness::gate(store, pipe, Some(&joins))? {
+        crate::completeness::Gate::Open(limit) => limit,
+        crate::completeness::Gate::Wait(why) => {
+            return Ok(RunStats {
+                last_seen: state.last_seen,
+                seconds: started.elapsed().as_secs_f64(),
+                waiting: Some(why),
+                ..RunStats::default()
+            })
+        }
+    };
+    let inherit = crate::completeness::Inherit::start(store, pipe)?;
+    let mut source = joins.wrap(open_source(&pipe.source, store, &since, ts_limit)?)?;
     let joins = &joins;
     let mut sink = open_sink(&pipe.sink, store, &pipe.id, fresh_full)?;
     let full = fresh_full || sink.is_full_run();
@@ -276,6 +290,7 @@ pub fn run_pipe_until(
     };
     totals.add(sink.finish(&st, set_populated)?);
     joins.finish()?;
+    inherit.finish(store)?;
     stats.changed = totals.changed;
     stats.deleted = totals.deleted;
     stats.seconds = started.elapsed().as_secs_f64();

@@ -202,6 +202,7 @@ impl Store {
         batch.remove(&self.meta, codec::ds_key(id));
         batch.remove(&self.meta, codec::pop_key(id));
         batch.remove(&self.meta, crate::breaker::key(id));
+        batch.remove(&self.meta, crate::completeness::key(id));
         if let Some(m) = meta {
             self.stage_drop_run(&mut batch, m.num)?;
         }

@@ -7,6 +7,7 @@ mod bitset;
 mod breaker;
 mod clock;
 mod codec;
+mod completeness;
 mod dataset;
 mod deps;
 mod error;
@@ -25,6 +26,7 @@ use fjall::{Config, Keyspace, PartitionCreateOptions, PartitionHandle};
 
 pub use breaker::{BreakerConfig, BreakerState};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use completeness::Completeness;
 pub use dataset::{BreakerSummary, DatasetInfo};
 pub use error::StoreError;
 pub use fjall::PersistMode;

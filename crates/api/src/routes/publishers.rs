@@ -81,8 +81,18 @@ async fn publish(
     };
     let store = st.node.store.clone();
     // Open the source before answering, so a bad since or a missing dataset is an error status.
-    let mut source = pumphouse_connectors::open_source(&pipe.source, &store, &since)
+    let lookup = pumphouse_runtime::joins::Joins::reader(&store, &pipe.id);
+    let gate = pumphouse_runtime::completeness::gate(&store, &pipe, Some(&lookup))
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let mut source: Box<dyn pumphouse_connectors::Source> = match gate {
+        pumphouse_runtime::completeness::Gate::Open(limit) => {
+            pumphouse_connectors::open_source(&pipe.source, &store, &since, limit)
+                .map_err(|e| ApiError::bad_request(e.to_string()))?
+        }
+        pumphouse_runtime::completeness::Gate::Wait(_) => {
+            Box::new(pumphouse_connectors::empty::EmptySource)
+        }
+    };
     let filtered = if pipe.transforms.is_empty() {
         "false"
     } else {

@@ -40,8 +40,19 @@ async fn receive(
     State(st): State<AppState>,
     Path(id): Path<String>,
     Query(q): Query<crate::util::Query>,
+    headers: axum::http::HeaderMap,
     JsonBody(body): JsonBody,
 ) -> ApiResult<AxJson<Json>> {
+    // Completeness (sesam-spec 2.6): the sender's value (µs), else the time of the commit.
+    let completeness = match headers.get("x-dataset-completeness") {
+        None => None,
+        Some(v) => match v.to_str().ok().and_then(|s| s.trim().parse::<i64>().ok()) {
+            Some(us) if us > 0 => Some(us),
+            _ => return Err(ApiError::bad_request(format!(
+                "X-Dataset-Completeness must be a positive integer (µs since the epoch), not {v:?}"
+            ))),
+        },
+    };
     let loaded = st.node.loaded();
     let Some(pipe) = loaded.project.pipe(&id).cloned() else {
         return Err(ApiError::not_found(format!("no pipe {id:?}")));
@@ -117,6 +128,13 @@ async fn receive(
             sink.finish(&state, true).map_err(internal)?;
         } else {
             sink.commit(&state).map_err(internal)?;
+        }
+        drop(sink);
+        if !full || is_last {
+            if let Some(ds) = pipe.sink.dataset() {
+                pumphouse_runtime::completeness::received(&store, ds, completeness)
+                    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.message))?;
+            }
         }
         Ok(())
     })

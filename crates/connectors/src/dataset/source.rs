@@ -22,6 +22,8 @@ pub struct DatasetSource {
     history: bool,
     populated: bool,
     done: bool,
+    /// Completeness: stop before the first entity whose `_ts` is above this (µs).
+    ts_limit: Option<i64>,
 }
 
 impl DatasetSource {
@@ -46,7 +48,16 @@ impl DatasetSource {
             history,
             populated,
             done: info.is_none(),
+            ts_limit: None,
         })
+    }
+
+    /// Emits only entities written at or before `limit` (µs since the epoch, compared with
+    /// `_ts`): the source ends before the first later one, so the pipe's last-seen stays in
+    /// front of it and the next run continues there (sesam-spec 2.6).
+    pub fn with_ts_limit(mut self, limit: Option<i64>) -> Self {
+        self.ts_limit = limit;
+        self
     }
 }
 
@@ -82,11 +93,19 @@ impl DatasetSource {
             history: self.history,
             deleted: true,
         };
-        let before = self.buffered.len();
+        let mut read = 0;
         for e in self.store.read(&self.dataset, opts)? {
-            self.buffered.push_back(e?);
+            let e = e?;
+            read += 1;
+            if let (Some(limit), Some(Value::Int(ts))) = (self.ts_limit, e.get("_ts")) {
+                if *ts > limit {
+                    self.done = true;
+                    break;
+                }
+            }
+            self.buffered.push_back(e);
         }
-        if self.buffered.len() - before < page {
+        if read < page {
             self.done = true;
         }
         if let Some(last) = self.buffered.back() {
