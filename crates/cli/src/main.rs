@@ -184,6 +184,15 @@ enum SecretCmd {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.cmd, Cmd::Serve { .. }) {
+        // Printing commands end quietly when their reader goes away (`pumphouse entities …
+        // | head`), as Unix tools do, instead of panicking on a broken pipe. `serve` keeps
+        // Rust's default (ignored): a client that hangs up must not kill the node.
+        // SAFETY: called before any other thread exists; SIG_DFL is a valid disposition.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     let res = match cli.cmd {
         Cmd::Serve {
             config,

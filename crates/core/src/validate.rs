@@ -269,6 +269,21 @@ pub(crate) fn bool_prop(
     }
 }
 
+/// The type of a component, through `conditional` to the alternative its condition picks
+/// (the namespace defaults depend on what runs, not on the wrapper).
+fn effective_kind(component: Option<&Json>) -> Option<&str> {
+    let c = component?;
+    let kind = c.get("type").and_then(Json::as_str)?;
+    if kind != "conditional" {
+        return Some(kind);
+    }
+    let cond = match c.get("condition")? {
+        Json::String(s) => s.clone(),
+        v => v.to_string(),
+    };
+    effective_kind(c.get("alternatives")?.get(&cond))
+}
+
 /// Picks the alternative of a `conditional` component.
 fn resolve_conditional(
     obj: &Map<String, Json>,
@@ -385,11 +400,7 @@ pub fn pipe(id: &str, cfg: Json, ctx: &Ctx, d: &mut Vec<Diagnostic>) -> Option<P
             SourceSpec::Empty
         }
     };
-    let source_kind = obj
-        .get("source")
-        .and_then(|s| s.get("type"))
-        .and_then(Json::as_str)
-        .unwrap_or("dataset");
+    let source_kind = effective_kind(obj.get("source")).unwrap_or("dataset");
     let adds_default = nsi
         && [
             "csv",
@@ -437,11 +448,7 @@ pub fn pipe(id: &str, cfg: Json, ctx: &Ctx, d: &mut Vec<Diagnostic>) -> Option<P
             SinkSpec::Null
         }
     };
-    let sink_kind = obj
-        .get("sink")
-        .and_then(|s| s.get("type"))
-        .and_then(Json::as_str)
-        .unwrap_or("dataset");
+    let sink_kind = effective_kind(obj.get("sink")).unwrap_or("dataset");
     let removes_default = nsi
         && [
             "csv_endpoint",

@@ -48,9 +48,11 @@ async fn receive(
         None => None,
         Some(v) => match v.to_str().ok().and_then(|s| s.trim().parse::<i64>().ok()) {
             Some(us) if us > 0 => Some(us),
-            _ => return Err(ApiError::bad_request(format!(
+            _ => {
+                return Err(ApiError::bad_request(format!(
                 "X-Dataset-Completeness must be a positive integer (µs since the epoch), not {v:?}"
-            ))),
+            )))
+            }
         },
     };
     let loaded = st.node.loaded();

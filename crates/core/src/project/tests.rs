@@ -147,6 +147,32 @@ fn single_file_config_array_and_defaults() {
     assert!(p.pipes[1].sink.dataset().is_none());
 }
 
+/// With `namespaced_identifiers` on, the namespace defaults follow the component a
+/// `conditional` resolves to: an embedded alternative adds namespaces like an embedded source
+/// (sesam-py projects use exactly this for test data), an http_endpoint sink removes them.
+#[test]
+fn namespace_defaults_follow_the_conditional_alternative() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "config.json",
+        r#"[{"_id": "node", "type": "metadata", "namespaced_identifiers": true},
+            {"_id": "a", "type": "pipe", "source": {"type": "conditional", "condition": "test",
+               "alternatives": {"prod": {"type": "dataset", "dataset": "x"}, "test": {"type": "embedded", "entities": [{"_id": "1"}]}}}},
+            {"_id": "b", "type": "pipe", "source": {"type": "dataset", "dataset": "a"},
+             "sink": {"type": "conditional", "condition": "test",
+               "alternatives": {"prod": {"type": "dataset"}, "test": {"type": "http_endpoint"}}}},
+            {"_id": "c", "type": "pipe", "source": {"type": "conditional", "condition": "prod",
+               "alternatives": {"prod": {"type": "dataset", "dataset": "a"}, "test": {"type": "embedded", "entities": []}}}}]"#,
+    );
+    let p = load(&dir.path().join("config.json"), &LoadOptions::default()).unwrap();
+    assert!(p.pipe("a").unwrap().namespaces.add_namespaces);
+    assert!(!p.pipe("b").unwrap().namespaces.add_namespaces);
+    assert!(p.pipe("b").unwrap().namespaces.remove_namespaces);
+    assert!(!p.pipe("c").unwrap().namespaces.add_namespaces);
+    assert!(!p.pipe("c").unwrap().namespaces.remove_namespaces);
+}
+
 #[test]
 fn unknown_properties_are_warnings() {
     let dir = tempfile::tempdir().unwrap();
