@@ -170,6 +170,9 @@ pub fn run(
             "{:<40} {:>10} {:>10} {:>12} {:>9.3}",
             s.pipe, s.processed, s.changed, ls, s.seconds
         );
+        if let Some(why) = &s.waiting {
+            println!("{:<40} waiting: {why}", "");
+        }
     }
     if let Some((pipe, e)) = failure {
         eprintln!("error: pipe {pipe:?} failed: {}", e.message);

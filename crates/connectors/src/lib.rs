@@ -121,6 +121,7 @@ pub fn open_source(
         SourceSpec::Dataset {
             dataset,
             include_previous_versions,
+            include_replaced,
             ..
         } => Box::new(
             dataset::DatasetSource::open(
@@ -129,7 +130,8 @@ pub fn open_source(
                 since,
                 *include_previous_versions,
             )?
-            .with_ts_limit(ts_limit),
+            .with_ts_limit(ts_limit)
+            .with_skip_replaced(!include_replaced),
         ),
         SourceSpec::Empty => Box::new(empty::EmptySource),
         SourceSpec::Json(j) => Box::new(json::source::JsonSource::open(j, since)?),

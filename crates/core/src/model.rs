@@ -59,6 +59,9 @@ pub struct Pipe {
     pub config: Json,
     /// `include_completeness` / `exclude_completeness` (sesam-spec 2.6).
     pub completeness: PipeCompleteness,
+    /// The source's `if_source_empty: "fail"` (sesam-spec 2.4): a full run that reads
+    /// nothing fails instead of deleting everything in the sink.
+    pub fail_if_source_empty: bool,
 }
 
 /// Which datasets a pipe's sink inherits its completeness from (sesam-spec 2.6).
@@ -119,6 +122,10 @@ pub enum SourceSpec {
         include_previous_versions: bool,
         /// `completeness` / `initial_completeness` (sesam-spec 2.6), if either is set.
         completeness: Option<Arc<SourceCompleteness>>,
+        /// `include_replaced` (default true); false leaves out `"$replaced": true` entities.
+        include_replaced: bool,
+        /// `require_populated_input`: the pipe does not run until the dataset is populated.
+        require_populated_input: bool,
     },
     /// Yields nothing.
     Empty,

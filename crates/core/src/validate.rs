@@ -269,6 +269,40 @@ pub(crate) fn bool_prop(
     }
 }
 
+/// `if_source_empty` of the source (through `conditional`): whether it is `"fail"`.
+fn if_source_empty(source: Option<&Json>, d: &mut Vec<Diagnostic>) -> bool {
+    let mut path = "$.source".to_string();
+    let mut cur = source;
+    while let Some(c) = cur.filter(|c| c.get("type").and_then(Json::as_str) == Some("conditional"))
+    {
+        let Some(cond) = c
+            .get("condition")
+            .map(|v| v.as_str().map_or(v.to_string(), String::from))
+        else {
+            return false;
+        };
+        path = format!("{path}.alternatives.{cond}");
+        cur = c.get("alternatives").and_then(|a| a.get(&cond));
+    }
+    match cur.and_then(|c| c.get("if_source_empty")) {
+        None | Some(Json::Null) => false,
+        Some(Json::String(s)) if s == "accept" => false,
+        Some(Json::String(s)) if s == "fail" => true,
+        // The json source reports its own (`http_specs`).
+        Some(_) if cur.and_then(|c| c.get("type")).and_then(Json::as_str) == Some("json") => false,
+        Some(other) => {
+            d.push(
+                Diagnostic::error(
+                    format!("{path}.if_source_empty"),
+                    format!("if_source_empty must be \"accept\" or \"fail\", not {other}"),
+                )
+                .hint("\"fail\" makes a full run that reads nothing fail instead of deleting everything in the sink"),
+            );
+            false
+        }
+    }
+}
+
 /// The type of a component, through `conditional` to the alternative its condition picks
 /// (the namespace defaults depend on what runs, not on the wrapper).
 fn effective_kind(component: Option<&Json>) -> Option<&str> {
@@ -390,6 +424,8 @@ pub fn pipe(id: &str, cfg: Json, ctx: &Ctx, d: &mut Vec<Diagnostic>) -> Option<P
             dataset: id.to_string(),
             include_previous_versions: false,
             completeness: None,
+            include_replaced: true,
+            require_populated_input: false,
         },
         Some(Json::Object(s)) => source(id, s, "$.source", ctx, d, &mut not_runnable),
         Some(_) => {
@@ -477,6 +513,7 @@ pub fn pipe(id: &str, cfg: Json, ctx: &Ctx, d: &mut Vec<Diagnostic>) -> Option<P
         remove_namespaces: bool_prop(obj, "remove_namespaces", removes_default, "$", d),
     };
     let completeness = crate::completeness::pipe(obj, d);
+    let fail_if_source_empty = if_source_empty(obj.get("source"), d);
     if d.iter().filter(|x| x.is_error()).count() > before {
         return None;
     }
@@ -492,6 +529,7 @@ pub fn pipe(id: &str, cfg: Json, ctx: &Ctx, d: &mut Vec<Diagnostic>) -> Option<P
         not_runnable,
         config: cfg.clone(),
         completeness,
+        fail_if_source_empty,
     })
 }
 
@@ -595,11 +633,22 @@ fn source(
             let mut dd = Vec::new();
             let include_previous_versions =
                 bool_prop(s, "include_previous_versions", false, path, &mut dd);
+            let include_replaced = bool_prop(s, "include_replaced", true, path, &mut dd);
+            let require_populated_input =
+                bool_prop(s, "require_populated_input", false, path, &mut dd);
             d.extend(dd);
+            if s.get("subset").is_some_and(|v| !v.is_null()) {
+                // Reading all of the dataset instead would send entities outside the subset.
+                nr.get_or_insert_with(|| {
+                    format!("the dataset source's \"subset\" ({path}.subset) is not supported by this version yet")
+                });
+            }
             SourceSpec::Dataset {
                 dataset: ds.clone(),
                 include_previous_versions,
                 completeness: crate::completeness::source(s, path, d),
+                include_replaced,
+                require_populated_input,
             }
         }
         "empty" => SourceSpec::Empty,

@@ -21,6 +21,8 @@ pub fn eligible(pipe: &Pipe) -> Option<(&str, bool)> {
         dataset,
         include_previous_versions,
         completeness: None,
+        include_replaced: true,
+        ..
     } = &pipe.source
     else {
         return None;

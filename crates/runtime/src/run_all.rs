@@ -34,6 +34,8 @@ pub struct PipeSummary {
     pub seconds: f64,
     /// Why the pipe was skipped (not runnable), if it was.
     pub skipped: Option<String>,
+    /// Why its last run did nothing (`require_populated_input`, `initial_completeness`).
+    pub waiting: Option<String>,
 }
 
 /// Runs until stable. On failure returns the summaries so far and the error of the failing pipe.
@@ -129,6 +131,7 @@ fn add(sum: &mut PipeSummary, s: &RunStats) {
     sum.changed += s.changed;
     sum.last_seen = s.last_seen.clone();
     sum.seconds += s.seconds;
+    sum.waiting = s.waiting.clone();
 }
 
 /// Whether a dataset-fed pipe has input beyond its last-seen offset.

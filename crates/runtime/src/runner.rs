@@ -155,17 +155,28 @@ pub fn run_pipe_until(
     } else {
         Value::Null
     };
+    let waiting = |why: String| RunStats {
+        last_seen: state.last_seen.clone(),
+        seconds: started.elapsed().as_secs_f64(),
+        waiting: Some(why),
+        ..RunStats::default()
+    };
+    if let pumphouse_core::SourceSpec::Dataset {
+        dataset,
+        require_populated_input: true,
+        ..
+    } = &pipe.source
+    {
+        if !store.is_populated(dataset)? {
+            return Ok(waiting(format!(
+                "require_populated_input: dataset {dataset:?} is not populated yet"
+            )));
+        }
+    }
     let joins = crate::joins::Joins::open(store, pipe)?;
     let ts_limit = match crate::completeness::gate(store, pipe, Some(&joins))? {
         crate::completeness::Gate::Open(limit) => limit,
-        crate::completeness::Gate::Wait(why) => {
-            return Ok(RunStats {
-                last_seen: state.last_seen,
-                seconds: started.elapsed().as_secs_f64(),
-                waiting: Some(why),
-                ..RunStats::default()
-            })
-        }
+        crate::completeness::Gate::Wait(why) => return Ok(waiting(why)),
     };
     let inherit = crate::completeness::Inherit::start(store, pipe)?;
     let mut source = joins.wrap(open_source(&pipe.source, store, &since, ts_limit)?)?;
@@ -272,6 +283,14 @@ pub fn run_pipe_until(
         }
         r => r?,
     };
+
+    if fresh_full && stats.processed == 0 && pipe.fail_if_source_empty {
+        // Nothing was committed (nothing was read): the sink keeps everything.
+        return Err(RunError::config(format!(
+            "pipe {:?}: the source returned no entities in a full run and if_source_empty is \"fail\"; nothing was deleted",
+            pipe.id
+        )));
+    }
 
     // The source ended: the run succeeded.
     if let Some(v) = end_last_seen {

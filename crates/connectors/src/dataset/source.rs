@@ -24,6 +24,8 @@ pub struct DatasetSource {
     done: bool,
     /// Completeness: stop before the first entity whose `_ts` is above this (µs).
     ts_limit: Option<i64>,
+    /// `include_replaced: false`: leave out entities with `"$replaced": true`.
+    skip_replaced: bool,
 }
 
 impl DatasetSource {
@@ -49,7 +51,15 @@ impl DatasetSource {
             populated,
             done: info.is_none(),
             ts_limit: None,
+            skip_replaced: false,
         })
+    }
+
+    /// `include_replaced: false` (sesam-spec 5.3): entities with `"$replaced": true` (those a
+    /// merge source replaced) are left out.
+    pub fn with_skip_replaced(mut self, skip: bool) -> Self {
+        self.skip_replaced = skip;
+        self
     }
 
     /// Emits only entities written at or before `limit` (µs since the epoch, compared with
@@ -64,8 +74,12 @@ impl DatasetSource {
 impl Source for DatasetSource {
     fn next_batch(&mut self, max: usize) -> Result<Option<Batch>, ConnectorError> {
         let max = max.max(1);
-        if self.buffered.len() < max && !self.done {
+        // A page can be left out whole (`include_replaced`): read on until something is kept.
+        while self.buffered.len() < max && !self.done {
             self.fill(max.max(PAGE))?;
+            if !self.buffered.is_empty() {
+                break;
+            }
         }
         let n = max.min(self.buffered.len());
         let entities: Vec<Value> = self.buffered.drain(..n).collect();
@@ -94,6 +108,7 @@ impl DatasetSource {
             deleted: true,
         };
         let mut read = 0;
+        let mut last_read = None;
         for e in self.store.read(&self.dataset, opts)? {
             let e = e?;
             read += 1;
@@ -103,13 +118,17 @@ impl DatasetSource {
                     break;
                 }
             }
+            last_read = Some(updated(&e)?);
+            if self.skip_replaced && matches!(e.get("$replaced"), Some(Value::Bool(true))) {
+                continue;
+            }
             self.buffered.push_back(e);
         }
         if read < page {
             self.done = true;
         }
-        if let Some(last) = self.buffered.back() {
-            self.since = Some(updated(last)?);
+        if last_read.is_some() {
+            self.since = last_read;
         }
         Ok(())
     }

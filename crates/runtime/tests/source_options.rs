@@ -1,0 +1,173 @@
+//! Source options a user relies on to keep data right (sesam-spec 2.3, 2.4, 5.3):
+//! `include_replaced: false`, `require_populated_input`, `if_source_empty: "fail"`, and
+//! `subset`, which this version cannot run and must not run as "everything".
+
+use std::path::Path;
+use std::sync::Arc;
+
+use pumphouse_runtime::run_pipe;
+use pumphouse_store::{PipeState, ReadOptions, Store};
+use serde_json::json;
+
+fn load(dir: &Path, config: serde_json::Value) -> pumphouse_core::Project {
+    let cfg = dir.join("config.json");
+    std::fs::write(&cfg, config.to_string()).unwrap();
+    pumphouse_core::load(&cfg, &Default::default()).unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+fn live_ids(store: &Store, dataset: &str) -> Vec<String> {
+    let opts = ReadOptions {
+        since: None,
+        limit: None,
+        history: false,
+        deleted: false,
+    };
+    let mut v: Vec<String> = store
+        .read(dataset, opts)
+        .unwrap()
+        .map(|e| e.unwrap().get("_id").unwrap().as_str().unwrap().to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+fn write(store: &Store, dataset: &str, entities: Vec<serde_json::Value>) {
+    let mut w = store.writer(dataset, "outside", false).unwrap();
+    w.write(
+        entities
+            .iter()
+            .map(pumphouse_value::transit::from_json)
+            .collect(),
+    )
+    .unwrap();
+    w.commit(&PipeState::default()).unwrap();
+}
+
+#[test]
+fn include_replaced_false_leaves_out_replaced_entities_even_a_whole_page_of_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = load(
+        dir.path(),
+        json!([
+            {"_id": "merged", "type": "pipe", "source": {"type": "embedded", "entities": []}},
+            {"_id": "out", "type": "pipe", "source": {"type": "dataset", "dataset": "merged", "include_replaced": false}},
+            {"_id": "all", "type": "pipe", "source": {"type": "dataset", "dataset": "merged"}}
+        ]),
+    );
+    let store = Arc::new(Store::open(&dir.path().join("data")).unwrap());
+    // More replaced entities than the source reads in one page, then one that is kept.
+    let mut es: Vec<_> = (0..2500)
+        .map(|i| json!({"_id": format!("r{i:04}"), "$replaced": true}))
+        .collect();
+    es.push(json!({"_id": "kept", "$replaced": false}));
+    write(&store, "merged", es);
+
+    let s = run_pipe(&store, project.pipe("out").unwrap(), &|_, _| {}).unwrap();
+    let out = live_ids(&store, "out");
+    assert!(
+        out == ["kept"],
+        "{} entities: {:?}…",
+        out.len(),
+        &out[..out.len().min(3)]
+    );
+    assert_eq!(s.last_seen, pumphouse_value::Value::Int(2500));
+    run_pipe(&store, project.pipe("all").unwrap(), &|_, _| {}).unwrap();
+    assert_eq!(
+        live_ids(&store, "all").len(),
+        2501,
+        "the default includes them"
+    );
+}
+
+#[test]
+fn require_populated_input_waits_for_a_populated_source_dataset() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = load(
+        dir.path(),
+        json!([
+            {"_id": "in", "type": "pipe", "source": {"type": "embedded", "entities": [{"_id": "1"}]}},
+            {"_id": "out", "type": "pipe", "source": {"type": "dataset", "dataset": "in", "require_populated_input": true}}
+        ]),
+    );
+    let store = Arc::new(Store::open(&dir.path().join("data")).unwrap());
+    write(&store, "in", vec![json!({"_id": "early"})]);
+    let s = run_pipe(&store, project.pipe("out").unwrap(), &|_, _| {}).unwrap();
+    assert!(
+        s.waiting.as_deref().unwrap().contains("not populated"),
+        "{s:?}"
+    );
+    assert!(store.dataset_info("out").unwrap().is_none());
+
+    run_pipe(&store, project.pipe("in").unwrap(), &|_, _| {}).unwrap();
+    assert!(store.is_populated("in").unwrap());
+    let s = run_pipe(&store, project.pipe("out").unwrap(), &|_, _| {}).unwrap();
+    assert_eq!(s.waiting, None);
+    assert_eq!(live_ids(&store, "out"), ["1"]);
+}
+
+#[test]
+fn if_source_empty_fail_keeps_the_sink_when_a_full_run_reads_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("data")).unwrap());
+    let pipe = |entities: serde_json::Value, mode: &str| {
+        json!([{"_id": "p", "type": "pipe",
+            "source": {"type": "embedded", "entities": entities, "if_source_empty": mode}}])
+    };
+    let full = load(
+        dir.path(),
+        pipe(json!([{"_id": "1"}, {"_id": "2"}]), "fail"),
+    );
+    run_pipe(&store, full.pipe("p").unwrap(), &|_, _| {}).unwrap();
+
+    let empty = load(dir.path(), pipe(json!([]), "fail"));
+    let err = run_pipe(&store, empty.pipe("p").unwrap(), &|_, _| {}).unwrap_err();
+    assert!(err.message.contains("if_source_empty"), "{err}");
+    assert_eq!(live_ids(&store, "p"), ["1", "2"], "nothing was deleted");
+
+    let accept = load(dir.path(), pipe(json!([]), "accept"));
+    run_pipe(&store, accept.pipe("p").unwrap(), &|_, _| {}).unwrap();
+    assert_eq!(
+        live_ids(&store, "p"),
+        Vec::<String>::new(),
+        "accept: an empty full run deletes"
+    );
+}
+
+#[test]
+fn bad_if_source_empty_is_an_error_and_subset_is_not_run_as_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.json");
+    std::fs::write(
+        &cfg,
+        json!([{"_id": "p", "type": "pipe", "source": {"type": "embedded", "entities": [], "if_source_empty": "never"}}])
+            .to_string(),
+    )
+    .unwrap();
+    let errs = format!(
+        "{:?}",
+        pumphouse_core::load(&cfg, &Default::default()).unwrap_err()
+    );
+    assert!(errs.contains("$.source.if_source_empty"), "{errs}");
+
+    let project = load(
+        dir.path(),
+        json!([
+            {"_id": "in", "type": "pipe", "source": {"type": "embedded", "entities": [{"_id": "1", "kind": "a"}]}},
+            {"_id": "out", "type": "pipe", "source": {"type": "dataset", "dataset": "in", "subset": ["eq", "_S.kind", "b"]}}
+        ]),
+    );
+    let why = project
+        .pipe("out")
+        .unwrap()
+        .not_runnable
+        .as_deref()
+        .unwrap();
+    assert!(why.contains("subset"), "{why}");
+    let store = Arc::new(Store::open(&dir.path().join("data")).unwrap());
+    run_pipe(&store, project.pipe("in").unwrap(), &|_, _| {}).unwrap();
+    assert!(run_pipe(&store, project.pipe("out").unwrap(), &|_, _| {}).is_err());
+    assert!(
+        store.dataset_info("out").unwrap().is_none(),
+        "nothing outside the subset was written"
+    );
+}
