@@ -122,6 +122,7 @@ pub fn open_source(
             dataset,
             include_previous_versions,
             include_replaced,
+            subset,
             ..
         } => Box::new(
             dataset::DatasetSource::open(
@@ -131,7 +132,8 @@ pub fn open_source(
                 *include_previous_versions,
             )?
             .with_ts_limit(ts_limit)
-            .with_skip_replaced(!include_replaced),
+            .with_skip_replaced(!include_replaced)
+            .with_subset(subset.clone()),
         ),
         SourceSpec::Empty => Box::new(empty::EmptySource),
         SourceSpec::Json(j) => Box::new(json::source::JsonSource::open(j, since)?),

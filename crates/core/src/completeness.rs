@@ -35,8 +35,13 @@ pub(crate) fn source(
         Some(Json::Bool(true)) => CompletenessFilter::Source,
         Some(v @ Json::Array(_)) => CompletenessFilter::Datasets(ids(v, &cpath, d)),
         Some(Json::Object(o)) if o.contains_key("expression") && o.len() == 1 => {
-            expression(&o["expression"], &child(&cpath, "expression"), d)
-                .map_or(CompletenessFilter::Off, CompletenessFilter::Expression)
+            crate::expr::compile(
+                &o["expression"],
+                "completeness",
+                &child(&cpath, "expression"),
+                d,
+            )
+            .map_or(CompletenessFilter::Off, CompletenessFilter::Expression)
         }
         Some(other) => {
             d.push(
@@ -79,26 +84,4 @@ fn ids(v: &Json, path: &str, d: &mut Vec<Diagnostic>) -> Vec<String> {
         }
     }
     out
-}
-
-/// Compiles the expression as the rules `["copy", "_id"], ["add", "completeness", EXPR]`;
-/// compile errors get paths inside the expression.
-fn expression(
-    expr: &Json,
-    path: &str,
-    d: &mut Vec<Diagnostic>,
-) -> Option<Arc<pumphouse_dtl::Program>> {
-    let rules = serde_json::json!({"default": [["copy", "_id"], ["add", "completeness", expr]]});
-    match pumphouse_dtl::compile(&rules, &pumphouse_dtl::Options::default()) {
-        Ok(p) => Some(Arc::new(p)),
-        Err(errs) => {
-            for e in errs {
-                let rest = e.path.strip_prefix("default[1][2]").unwrap_or("");
-                let mut diag = Diagnostic::error(format!("{path}{rest}"), e.message);
-                diag.hint = e.hint;
-                d.push(diag);
-            }
-            None
-        }
-    }
 }

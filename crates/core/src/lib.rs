@@ -7,12 +7,14 @@ mod completeness;
 pub mod diag;
 pub mod env;
 pub mod excise;
+mod expr;
 pub mod http_specs;
 pub mod jsonpos;
 pub mod model;
 pub mod project;
 pub mod rawstream;
 pub mod secrets;
+pub mod subset;
 pub mod systems;
 pub mod validate;
 

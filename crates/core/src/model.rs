@@ -126,6 +126,8 @@ pub enum SourceSpec {
         include_replaced: bool,
         /// `require_populated_input`: the pipe does not run until the dataset is populated.
         require_populated_input: bool,
+        /// `subset` (sesam-spec 2.8, 5.3): only the entities in that subset.
+        subset: Option<Arc<crate::subset::Subset>>,
     },
     /// Yields nothing.
     Empty,

@@ -426,6 +426,7 @@ pub fn pipe(id: &str, cfg: Json, ctx: &Ctx, d: &mut Vec<Diagnostic>) -> Option<P
             completeness: None,
             include_replaced: true,
             require_populated_input: false,
+            subset: None,
         },
         Some(Json::Object(s)) => source(id, s, "$.source", ctx, d, &mut not_runnable),
         Some(_) => {
@@ -637,18 +638,13 @@ fn source(
             let require_populated_input =
                 bool_prop(s, "require_populated_input", false, path, &mut dd);
             d.extend(dd);
-            if s.get("subset").is_some_and(|v| !v.is_null()) {
-                // Reading all of the dataset instead would send entities outside the subset.
-                nr.get_or_insert_with(|| {
-                    format!("the dataset source's \"subset\" ({path}.subset) is not supported by this version yet")
-                });
-            }
             SourceSpec::Dataset {
                 dataset: ds.clone(),
                 include_previous_versions,
                 completeness: crate::completeness::source(s, path, d),
                 include_replaced,
                 require_populated_input,
+                subset: crate::subset::parse(s.get("subset"), path, d),
             }
         }
         "empty" => SourceSpec::Empty,

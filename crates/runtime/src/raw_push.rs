@@ -22,6 +22,7 @@ pub fn eligible(pipe: &Pipe) -> Option<(&str, bool)> {
         include_previous_versions,
         completeness: None,
         include_replaced: true,
+        subset: None,
         ..
     } = &pipe.source
     else {

@@ -1,6 +1,6 @@
 //! Source options a user relies on to keep data right (sesam-spec 2.3, 2.4, 5.3):
 //! `include_replaced: false`, `require_populated_input`, `if_source_empty: "fail"`, and
-//! `subset`, which this version cannot run and must not run as "everything".
+//! `subset`.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -134,40 +134,105 @@ fn if_source_empty_fail_keeps_the_sink_when_a_full_run_reads_nothing() {
 }
 
 #[test]
-fn bad_if_source_empty_is_an_error_and_subset_is_not_run_as_everything() {
+fn bad_if_source_empty_and_bad_subsets_are_errors_with_their_path() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("config.json");
     std::fs::write(
         &cfg,
-        json!([{"_id": "p", "type": "pipe", "source": {"type": "embedded", "entities": [], "if_source_empty": "never"}}])
-            .to_string(),
+        json!([
+            {"_id": "p", "type": "pipe", "source": {"type": "embedded", "entities": [], "if_source_empty": "never"}},
+            {"_id": "q", "type": "pipe", "source": {"type": "dataset", "dataset": "p", "subset": ["eq", "_S.kind", ["ni", "x", "y"]]}},
+            {"_id": "r", "type": "pipe", "source": {"type": "dataset", "dataset": "p", "subset": "kind"}},
+            {"_id": "s", "type": "pipe", "source": {"type": "dataset", "dataset": "p", "subset": ["eq", ["lowr", "_S.kind"], "a"]}}
+        ])
+        .to_string(),
     )
     .unwrap();
     let errs = format!(
         "{:?}",
         pumphouse_core::load(&cfg, &Default::default()).unwrap_err()
     );
-    assert!(errs.contains("$.source.if_source_empty"), "{errs}");
+    for needle in [
+        "$.source.if_source_empty",
+        "$.source.subset[2]",
+        "must be a literal",
+        "subset must be [",
+        "$.source.subset[1]",
+        "lower",
+    ] {
+        assert!(errs.contains(needle), "{needle}: {errs}");
+    }
+}
 
+/// A subset reads like a dataset of its own: entities that leave it come out deleted, ones
+/// that never were in it do not come out at all, lists match any element, and a full run
+/// gives the same result as the incremental one.
+#[test]
+fn a_subset_is_read_like_a_dataset_of_its_own() {
+    let dir = tempfile::tempdir().unwrap();
     let project = load(
         dir.path(),
         json!([
-            {"_id": "in", "type": "pipe", "source": {"type": "embedded", "entities": [{"_id": "1", "kind": "a"}]}},
-            {"_id": "out", "type": "pipe", "source": {"type": "dataset", "dataset": "in", "subset": ["eq", "_S.kind", "b"]}}
+            {"_id": "in", "type": "pipe", "source": {"type": "embedded", "entities": []}},
+            {"_id": "tanks", "type": "pipe", "source": {"type": "dataset", "dataset": "in", "subset": ["eq", "_S.kind", "tank"]}},
+            {"_id": "typed", "type": "pipe", "source": {"type": "dataset", "dataset": "in", "subset": ["eq", "_S.ref", "~:x:1"]}}
         ]),
     );
-    let why = project
-        .pipe("out")
-        .unwrap()
-        .not_runnable
-        .as_deref()
-        .unwrap();
-    assert!(why.contains("subset"), "{why}");
     let store = Arc::new(Store::open(&dir.path().join("data")).unwrap());
-    run_pipe(&store, project.pipe("in").unwrap(), &|_, _| {}).unwrap();
-    assert!(run_pipe(&store, project.pipe("out").unwrap(), &|_, _| {}).is_err());
-    assert!(
-        store.dataset_info("out").unwrap().is_none(),
-        "nothing outside the subset was written"
+    write(
+        &store,
+        "in",
+        vec![
+            json!({"_id": "1", "kind": "tank"}),
+            json!({"_id": "2", "kind": "pump"}),
+            json!({"_id": "3", "kind": ["valve", "tank"], "ref": "~:x:1"}),
+            json!({"_id": "5", "kind": "tank"}),
+        ],
     );
+    let tanks = project.pipe("tanks").unwrap();
+    run_pipe(&store, tanks, &|_, _| {}).unwrap();
+    assert_eq!(live_ids(&store, "tanks"), ["1", "3", "5"]);
+    run_pipe(&store, project.pipe("typed").unwrap(), &|_, _| {}).unwrap();
+    assert_eq!(
+        live_ids(&store, "typed"),
+        ["3"],
+        "a transit literal matches the typed value"
+    );
+
+    // 1 leaves (twice changed: the version the sink saw was a tank), 2 changes outside, 3 is
+    // deleted, 4 is new, 5 stays.
+    write(&store, "in", vec![json!({"_id": "1", "kind": "pipe"})]);
+    write(
+        &store,
+        "in",
+        vec![
+            json!({"_id": "1", "kind": "hose"}),
+            json!({"_id": "2", "kind": "valve"}),
+            json!({"_id": "3", "kind": ["valve", "tank"], "ref": "~:x:1", "_deleted": true}),
+            json!({"_id": "4", "kind": "tank"}),
+        ],
+    );
+    let s = run_pipe(&store, tanks, &|_, _| {}).unwrap();
+    assert!(!s.full);
+    assert_eq!(live_ids(&store, "tanks"), ["4", "5"]);
+    for id in ["1", "3"] {
+        let e = store.get("tanks", id).unwrap().unwrap();
+        assert_eq!(
+            e.get("_deleted"),
+            Some(&pumphouse_value::Value::Bool(true)),
+            "{id}"
+        );
+    }
+    assert!(
+        store.get("tanks", "2").unwrap().is_none(),
+        "never in the subset"
+    );
+
+    store
+        .set_pipe_state("tanks", &PipeState::default())
+        .unwrap();
+    let s = run_pipe(&store, tanks, &|_, _| {}).unwrap();
+    assert!(s.full);
+    assert_eq!(live_ids(&store, "tanks"), ["4", "5"]);
+    assert!(store.get("tanks", "2").unwrap().is_none());
 }

@@ -4,6 +4,7 @@
 
 mod sink;
 mod source;
+mod subset;
 
 pub use sink::DatasetSink;
 pub use source::DatasetSource;

@@ -26,6 +26,9 @@ pub struct DatasetSource {
     ts_limit: Option<i64>,
     /// `include_replaced: false`: leave out entities with `"$replaced": true`.
     skip_replaced: bool,
+    /// `subset`, and the offset the run started after (the sink saw what came before).
+    subset: Option<Arc<pumphouse_core::subset::Subset>>,
+    run_since: Option<u64>,
 }
 
 impl DatasetSource {
@@ -52,7 +55,16 @@ impl DatasetSource {
             done: info.is_none(),
             ts_limit: None,
             skip_replaced: false,
+            subset: None,
+            run_since: since,
         })
+    }
+
+    /// Reads only the entities in `subset` (sesam-spec 2.8); entities that leave it since the
+    /// run's offset come out as deleted (`dataset/subset.rs`).
+    pub fn with_subset(mut self, subset: Option<Arc<pumphouse_core::subset::Subset>>) -> Self {
+        self.subset = subset;
+        self
     }
 
     /// `include_replaced: false` (sesam-spec 5.3): entities with `"$replaced": true` (those a
@@ -122,6 +134,15 @@ impl DatasetSource {
             if self.skip_replaced && matches!(e.get("$replaced"), Some(Value::Bool(true))) {
                 continue;
             }
+            let e = match &self.subset {
+                None => e,
+                Some(sub) => {
+                    match super::subset::emit(&self.store, &self.dataset, sub, self.run_since, e)? {
+                        Some(e) => e,
+                        None => continue,
+                    }
+                }
+            };
             self.buffered.push_back(e);
         }
         if read < page {
