@@ -63,6 +63,8 @@ pub struct Joins {
     pending: Mutex<Vec<(String, Vec<Vec<u8>>)>>,
     /// Queued ids handed to `DependencySource` this run, removed by `finish`.
     queued: Mutex<Vec<String>>,
+    /// The source's `subset`: queued entities outside it are not processed again.
+    subset: Option<Arc<pumphouse_core::subset::Subset>>,
 }
 
 fn programs(pipe: &Pipe) -> impl Iterator<Item = &Arc<Program>> {
@@ -88,6 +90,10 @@ impl Joins {
             current: Mutex::new(BTreeSet::new()),
             pending: Mutex::new(Vec::new()),
             queued: Mutex::new(Vec::new()),
+            subset: match &pipe.source {
+                SourceSpec::Dataset { subset, .. } => subset.clone(),
+                _ => None,
+            },
         };
         if j.source_dataset.is_some() {
             j.scan_changes(pipe)?;
@@ -104,6 +110,7 @@ impl Joins {
             current: Mutex::new(BTreeSet::new()),
             pending: Mutex::new(Vec::new()),
             queued: Mutex::new(Vec::new()),
+            subset: None,
         }
     }
 
@@ -212,6 +219,7 @@ impl Joins {
             store: self.store.clone(),
             dataset: ds.clone(),
             queue: queue.into_iter(),
+            subset: self.subset.clone(),
         }))
     }
 
@@ -292,6 +300,7 @@ struct DependencySource<'a> {
     store: Arc<Store>,
     dataset: String,
     queue: std::vec::IntoIter<String>,
+    subset: Option<Arc<pumphouse_core::subset::Subset>>,
 }
 
 impl Source for DependencySource<'_> {
@@ -305,7 +314,10 @@ impl Source for DependencySource<'_> {
         let mut entities = Vec::new();
         for id in self.queue.by_ref() {
             if let Some(e) = self.store.get(&self.dataset, &id)? {
-                entities.push(e);
+                // Outside the subset now: the source's own read sent its delete when it left.
+                if self.subset.as_ref().is_none_or(|s| s.contains(&e)) {
+                    entities.push(e);
+                }
             }
             if entities.len() >= max.max(1) {
                 break;
