@@ -60,6 +60,7 @@ fn include_replaced_false_leaves_out_replaced_entities_even_a_whole_page_of_them
         .map(|i| json!({"_id": format!("r{i:04}"), "$replaced": true}))
         .collect();
     es.push(json!({"_id": "kept", "$replaced": false}));
+    es.extend((0..10).map(|i| json!({"_id": format!("t{i}"), "$replaced": true})));
     write(&store, "merged", es);
 
     let s = run_pipe(&store, project.pipe("out").unwrap(), &|_, _| {}).unwrap();
@@ -70,11 +71,17 @@ fn include_replaced_false_leaves_out_replaced_entities_even_a_whole_page_of_them
         out.len(),
         &out[..out.len().min(3)]
     );
-    assert_eq!(s.last_seen, pumphouse_value::Value::Int(2500));
+    assert_eq!(
+        s.last_seen,
+        pumphouse_value::Value::Int(2510),
+        "last-seen moves past the entities left out at the end, so they are not read again"
+    );
+    let again = run_pipe(&store, project.pipe("out").unwrap(), &|_, _| {}).unwrap();
+    assert_eq!(again.processed, 0);
     run_pipe(&store, project.pipe("all").unwrap(), &|_, _| {}).unwrap();
     assert_eq!(
         live_ids(&store, "all").len(),
-        2501,
+        2511,
         "the default includes them"
     );
 }

@@ -29,6 +29,8 @@ pub struct DatasetSource {
     /// `subset`, and the offset the run started after (the sink saw what came before).
     subset: Option<Arc<pumphouse_core::subset::Subset>>,
     run_since: Option<u64>,
+    /// The last-seen of the last batch handed out.
+    handed_out: Option<u64>,
 }
 
 impl DatasetSource {
@@ -57,6 +59,7 @@ impl DatasetSource {
             skip_replaced: false,
             subset: None,
             run_since: since,
+            handed_out: since,
         })
     }
 
@@ -95,13 +98,19 @@ impl Source for DatasetSource {
         }
         let n = max.min(self.buffered.len());
         let entities: Vec<Value> = self.buffered.drain(..n).collect();
-        let Some(last) = entities.last() else {
-            return Ok(None);
+        let offset = match entities.last() {
+            // With nothing left buffered, every entity read after the last one was left out
+            // (`include_replaced`, `subset`): last-seen moves past them too, so the next run
+            // does not read them again.
+            Some(_) if self.buffered.is_empty() && self.since.is_some() => self.since,
+            Some(last) => Some(updated(last)?),
+            None if self.since > self.handed_out => self.since,
+            None => return Ok(None),
         };
-        let offset = updated(last)?;
+        self.handed_out = offset;
         Ok(Some(Batch {
             entities,
-            last_seen: Value::Int(offset as i64),
+            last_seen: offset.map_or(Value::Null, |o| Value::Int(o as i64)),
         }))
     }
 
