@@ -253,6 +253,15 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Project, Vec<Diagnostic>>
         .and_then(|m| m.get("namespaced_identifiers"))
         .and_then(Json::as_bool)
         .unwrap_or(false);
+    let globals = metadata.as_ref().and_then(|m| m.get("global_defaults"));
+    ctx.default_require_populated_input = globals
+        .and_then(|g| g.get("require_populated_input"))
+        .and_then(Json::as_bool)
+        .unwrap_or(false);
+    ctx.default_fail_if_source_empty = globals
+        .and_then(|g| g.get("if_source_empty"))
+        .and_then(Json::as_str)
+        == Some("fail");
     ctx.systems = systems.iter().map(|s| s.id.clone()).collect();
     let pending: BTreeMap<String, Vec<Diagnostic>> =
         std::mem::take(&mut ctx.pending).into_iter().collect();

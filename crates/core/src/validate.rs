@@ -22,6 +22,10 @@ pub struct Ctx {
     pub incomplete: bool,
     /// `namespaced_identifiers` from the node metadata (the pipes' default).
     pub default_nsi: bool,
+    /// The node metadata's `global_defaults.require_populated_input` and
+    /// `global_defaults.if_source_empty == "fail"` (the sources' defaults).
+    pub default_require_populated_input: bool,
+    pub default_fail_if_source_empty: bool,
     pub(crate) pending: Vec<(String, Vec<Diagnostic>)>,
     /// Large embedded arrays left in their files: (pipe id, JSON path) → (file, byte range).
     pub raw:
@@ -269,8 +273,9 @@ pub(crate) fn bool_prop(
     }
 }
 
-/// `if_source_empty` of the source (through `conditional`): whether it is `"fail"`.
-fn if_source_empty(source: Option<&Json>, d: &mut Vec<Diagnostic>) -> bool {
+/// `if_source_empty` of the source (through `conditional`): whether it is `"fail"`; `None`
+/// when it is not set.
+fn if_source_empty(source: Option<&Json>, d: &mut Vec<Diagnostic>) -> Option<bool> {
     let mut path = "$.source".to_string();
     let mut cur = source;
     while let Some(c) = cur.filter(|c| c.get("type").and_then(Json::as_str) == Some("conditional"))
@@ -279,17 +284,17 @@ fn if_source_empty(source: Option<&Json>, d: &mut Vec<Diagnostic>) -> bool {
             .get("condition")
             .map(|v| v.as_str().map_or(v.to_string(), String::from))
         else {
-            return false;
+            return None;
         };
         path = format!("{path}.alternatives.{cond}");
         cur = c.get("alternatives").and_then(|a| a.get(&cond));
     }
     match cur.and_then(|c| c.get("if_source_empty")) {
-        None | Some(Json::Null) => false,
-        Some(Json::String(s)) if s == "accept" => false,
-        Some(Json::String(s)) if s == "fail" => true,
+        None | Some(Json::Null) => None,
+        Some(Json::String(s)) if s == "accept" => Some(false),
+        Some(Json::String(s)) if s == "fail" => Some(true),
         // The json source reports its own (`http_specs`).
-        Some(_) if cur.and_then(|c| c.get("type")).and_then(Json::as_str) == Some("json") => false,
+        Some(_) if cur.and_then(|c| c.get("type")).and_then(Json::as_str) == Some("json") => None,
         Some(other) => {
             d.push(
                 Diagnostic::error(
@@ -298,7 +303,7 @@ fn if_source_empty(source: Option<&Json>, d: &mut Vec<Diagnostic>) -> bool {
                 )
                 .hint("\"fail\" makes a full run that reads nothing fail instead of deleting everything in the sink"),
             );
-            false
+            None
         }
     }
 }
@@ -514,7 +519,8 @@ pub fn pipe(id: &str, cfg: Json, ctx: &Ctx, d: &mut Vec<Diagnostic>) -> Option<P
         remove_namespaces: bool_prop(obj, "remove_namespaces", removes_default, "$", d),
     };
     let completeness = crate::completeness::pipe(obj, d);
-    let fail_if_source_empty = if_source_empty(obj.get("source"), d);
+    let fail_if_source_empty =
+        if_source_empty(obj.get("source"), d).unwrap_or(ctx.default_fail_if_source_empty);
     if d.iter().filter(|x| x.is_error()).count() > before {
         return None;
     }
@@ -635,8 +641,13 @@ fn source(
             let include_previous_versions =
                 bool_prop(s, "include_previous_versions", false, path, &mut dd);
             let include_replaced = bool_prop(s, "include_replaced", true, path, &mut dd);
-            let require_populated_input =
-                bool_prop(s, "require_populated_input", false, path, &mut dd);
+            let require_populated_input = bool_prop(
+                s,
+                "require_populated_input",
+                ctx.default_require_populated_input,
+                path,
+                &mut dd,
+            );
             d.extend(dd);
             SourceSpec::Dataset {
                 dataset: ds.clone(),

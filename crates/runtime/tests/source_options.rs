@@ -243,3 +243,32 @@ fn a_subset_is_read_like_a_dataset_of_its_own() {
     assert_eq!(live_ids(&store, "tanks"), ["4", "5"]);
     assert!(store.get("tanks", "2").unwrap().is_none());
 }
+
+/// The node metadata's `global_defaults` set both for every source; a source's own value wins.
+#[test]
+fn global_defaults_set_require_populated_input_and_if_source_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = load(
+        dir.path(),
+        json!([
+            {"_id": "node", "type": "metadata",
+             "global_defaults": {"if_source_empty": "fail", "require_populated_input": true}},
+            {"_id": "empty", "type": "pipe", "source": {"type": "embedded", "entities": []}},
+            {"_id": "empty-ok", "type": "pipe", "source": {"type": "embedded", "entities": [], "if_source_empty": "accept"}},
+            {"_id": "down", "type": "pipe", "source": {"type": "dataset", "dataset": "empty-ok"}},
+            {"_id": "down-anyway", "type": "pipe", "source": {"type": "dataset", "dataset": "empty-ok", "require_populated_input": false}}
+        ]),
+    );
+    let store = Arc::new(Store::open(&dir.path().join("data")).unwrap());
+    let run = |id: &str| run_pipe(&store, project.pipe(id).unwrap(), &|_, _| {});
+    assert!(run("empty")
+        .unwrap_err()
+        .message
+        .contains("if_source_empty"));
+    write(&store, "empty-ok", vec![json!({"_id": "x"})]);
+    assert!(run("down").unwrap().waiting.is_some(), "not populated yet");
+    assert!(run("down-anyway").unwrap().waiting.is_none());
+    run("empty-ok").unwrap();
+    assert!(store.is_populated("empty-ok").unwrap());
+    assert!(run("down").unwrap().waiting.is_none());
+}
