@@ -12,6 +12,7 @@ mod deps;
 mod error;
 mod index;
 mod lock;
+mod newids;
 mod pipe;
 mod prepare;
 mod read;
