@@ -24,13 +24,22 @@ pub fn for_each_entity(
     mut f: impl FnMut(usize, Value) -> Result<(), String>,
 ) -> Result<(), String> {
     for_each_slice(file, range, |index, line, bytes| {
-        let mut de = serde_json::Deserializer::from_slice(bytes);
-        let v = ValueSeed(Mode::Transit)
-            .deserialize(&mut de)
-            .and_then(|v| de.end().map(|_| v))
-            .map_err(|e| parse_error(file, line, index, &e))?;
-        f(index, v)
+        let v = match std::str::from_utf8(bytes) {
+            // One UTF-8 check of the whole element instead of one per string.
+            Ok(text) => parse_entity(serde_json::Deserializer::from_str(text)),
+            // The slice reader reports where the bad byte is.
+            Err(_) => parse_entity(serde_json::Deserializer::from_slice(bytes)),
+        };
+        f(index, v.map_err(|e| parse_error(file, line, index, &e))?)
     })
+}
+
+fn parse_entity<'de, R: serde_json::de::Read<'de>>(
+    mut de: serde_json::Deserializer<R>,
+) -> Result<Value, serde_json::Error> {
+    let v = ValueSeed(Mode::Transit).deserialize(&mut de)?;
+    de.end()?;
+    Ok(v)
 }
 
 /// Calls `f(index, _id)` for every element of the array (`None`: the element has no `_id`),
@@ -41,13 +50,20 @@ pub fn for_each_id(
     mut f: impl FnMut(usize, Option<&Value>) -> Result<(), String>,
 ) -> Result<(), String> {
     for_each_slice(file, range, |index, line, bytes| {
-        let mut de = serde_json::Deserializer::from_slice(bytes);
-        let id = (&mut de)
-            .deserialize_any(IdOnly)
-            .and_then(|v| de.end().map(|_| v))
-            .map_err(|e| parse_error(file, line, index, &e))?;
-        f(index, id.as_ref())
+        let id = match std::str::from_utf8(bytes) {
+            Ok(text) => parse_id(serde_json::Deserializer::from_str(text)),
+            Err(_) => parse_id(serde_json::Deserializer::from_slice(bytes)),
+        };
+        f(index, id.map_err(|e| parse_error(file, line, index, &e))?.as_ref())
     })
+}
+
+fn parse_id<'de, R: serde_json::de::Read<'de>>(
+    mut de: serde_json::Deserializer<R>,
+) -> Result<Option<Value>, serde_json::Error> {
+    let id = (&mut de).deserialize_any(IdOnly)?;
+    de.end()?;
+    Ok(id)
 }
 
 fn parse_error(file: &Path, line: usize, index: usize, e: &serde_json::Error) -> String {
@@ -382,5 +398,30 @@ mod tests {
         .unwrap_err();
         assert_eq!(n, 3);
         assert!(e.contains("entity 3"), "{e}");
+    }
+
+    /// Elements are checked for UTF-8 once and parsed as text; a bad byte is still an error
+    /// of its element (reported by the slice reader), after the elements before it.
+    #[test]
+    fn invalid_utf8_is_an_error_of_its_element() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("x.json");
+        let mut text = b"[{\"_id\": \"\xc3\xa6\"},\n{\"_id\": \"b\", \"s\": \"".to_vec();
+        text.extend_from_slice(b"\xff\"}]");
+        std::fs::write(&file, &text).unwrap();
+        let range = RawRange {
+            start: 0,
+            end: text.len(),
+            pos: Pos { line: 1, col: 1 },
+            bom: 0,
+        };
+        let mut ids = vec![];
+        let e = for_each_entity(&file, &range, |_, v| {
+            ids.push(v.get("_id").cloned());
+            Ok(())
+        })
+        .unwrap_err();
+        assert_eq!(ids, vec![Some(Value::from("\u{e6}"))]);
+        assert!(e.contains("x.json:2: entity 1: invalid unicode"), "{e}");
     }
 }

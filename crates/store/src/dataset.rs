@@ -52,6 +52,11 @@ pub(crate) fn check_dataset_id(id: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Data block size of new index partitions (fjall's default is 4 KiB; index blocks keep it).
+/// Set through `CreateOptions::data_block_size`, a public field fjall 2 hides from its docs
+/// (`block_size()` would change the index blocks too).
+const IDX_DATA_BLOCK: u32 = 1 << 10;
+
 fn part_name(num: u64, kind: &str) -> String {
     format!("d{num}_{kind}")
 }
@@ -74,7 +79,14 @@ impl Store {
         let log = self
             .keyspace
             .open_partition(&part_name(num, "log"), log_opts)?;
-        let idx_opts = PartitionCreateOptions::default().max_memtable_size((mt / 2).max(1 << 20));
+        // The index is read by random point lookups (change detection, the latest-version
+        // check of reads): its blocks are stored without compression (the values are 33 bytes
+        // around a random 16-byte hash) and hold 1 KiB of data instead of 4, so a lookup that
+        // misses the block cache decodes a quarter of the entries (docs/storage.md, `d<N>_idx`).
+        let mut idx_opts = PartitionCreateOptions::default()
+            .max_memtable_size((mt / 2).max(1 << 20))
+            .compression(fjall::CompressionType::None);
+        idx_opts.data_block_size = IDX_DATA_BLOCK;
         let idx = self
             .keyspace
             .open_partition(&part_name(num, "idx"), idx_opts)?;

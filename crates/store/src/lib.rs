@@ -13,6 +13,7 @@ mod deps;
 mod error;
 mod index;
 mod lock;
+mod newids;
 mod pipe;
 mod prepare;
 mod read;
@@ -52,9 +53,9 @@ pub struct StoreOptions {
     /// an allocation (docs/storage.md, "Knobs").
     pub write_buffer_bytes: u64,
     /// Memtable size of each new dataset's log partition (its index partition gets half).
-    /// 32 MiB: with 8 MiB the rerun after kill -9 of a 1M-entity run hung in fjall's
-    /// memtable-overflow checks before `FLUSH_TASKS_PER_RUN` was set; not retried since
-    /// (docs/storage.md, "Knobs").
+    /// 16 MiB (docs/storage.md, "Knobs"): with 8 MiB the rerun after kill -9 of a 1M-entity
+    /// run hung in fjall's memtable-overflow checks until `FLUSH_TASKS_PER_RUN` was set; the
+    /// crash test passes with 16 MiB.
     pub memtable_bytes: u32,
     /// If set, a background thread fsyncs the journal this often (default 100 ms). This bounds
     /// what a power loss can take in `Buffer` mode, and it makes commits ~20% faster: the fsync
@@ -68,9 +69,9 @@ impl Default for StoreOptions {
             persist: PersistMode::Buffer,
             clock: Arc::new(SystemClock),
             tombstone_batch: 10_000,
-            cache_bytes: 64 << 20,
+            cache_bytes: 16 << 20,
             write_buffer_bytes: 256 << 20,
-            memtable_bytes: 32 << 20,
+            memtable_bytes: 16 << 20,
             fsync_ms: Some(100),
         }
     }

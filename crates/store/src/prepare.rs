@@ -9,6 +9,7 @@ use pumphouse_value::hash::EntityEncoder;
 use pumphouse_value::Value;
 
 use crate::codec::IdxRecord;
+use crate::newids::NewIds;
 use crate::StoreError;
 
 /// Batches smaller than this are prepared on the calling thread.
@@ -91,8 +92,17 @@ impl Encoder {
     }
 }
 
-/// Fills in the committed index record of `p.id`.
-pub(crate) fn lookup(idx: &PartitionHandle, p: &mut Prepared) -> Result<(), StoreError> {
+/// Fills in the committed index record of `p.id`. With `new`, the writer's `_id`s of a
+/// dataset that had none when it opened: an `_id` it certainly did not write has no record.
+pub(crate) fn lookup(
+    idx: &PartitionHandle,
+    new: Option<&NewIds>,
+    p: &mut Prepared,
+) -> Result<(), StoreError> {
+    if new.is_some_and(|n| !n.may_contain(&p.id)) {
+        p.committed = None;
+        return Ok(());
+    }
     p.committed = idx
         .get(p.id.as_bytes())?
         .map(|b| IdxRecord::decode(&b))
@@ -100,11 +110,15 @@ pub(crate) fn lookup(idx: &PartitionHandle, p: &mut Prepared) -> Result<(), Stor
     Ok(())
 }
 
-fn prepare_all(idx: &PartitionHandle, entities: Vec<Value>) -> Result<Vec<Prepared>, StoreError> {
+fn prepare_all(
+    idx: &PartitionHandle,
+    new: Option<&NewIds>,
+    entities: Vec<Value>,
+) -> Result<Vec<Prepared>, StoreError> {
     let mut enc = Encoder::default();
     let mut out = enc.encode_all(entities)?;
     for p in &mut out {
-        lookup(idx, p)?;
+        lookup(idx, new, p)?;
     }
     Ok(out)
 }
@@ -196,6 +210,7 @@ impl Drop for Pipeline {
 /// Prepares a validated batch, in order.
 pub(crate) fn prepare(
     idx: &PartitionHandle,
+    new: Option<&NewIds>,
     mut entities: Vec<Value>,
 ) -> Result<Vec<Prepared>, StoreError> {
     // Asked once: `available_parallelism` reads cgroup files on every call.
@@ -206,7 +221,7 @@ pub(crate) fn prepare(
             .min(8)
     });
     if entities.len() < PARALLEL_MIN || threads < 2 {
-        return prepare_all(idx, entities);
+        return prepare_all(idx, new, entities);
     }
     let chunk = entities.len().div_ceil(threads);
     let mut parts = Vec::with_capacity(threads);
@@ -220,11 +235,11 @@ pub(crate) fn prepare(
             .into_iter()
             .map(|p| {
                 let b = std::thread::Builder::new().name("store-prepare".into());
-                b.spawn_scoped(s, move || prepare_all(idx, p))
+                b.spawn_scoped(s, move || prepare_all(idx, new, p))
                     .expect("cannot start a prepare thread")
             })
             .collect();
-        let last = prepare_all(idx, last);
+        let last = prepare_all(idx, new, last);
         let mut out = Vec::new();
         for h in handles {
             match h.join() {

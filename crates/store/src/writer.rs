@@ -10,6 +10,7 @@ use crate::breaker::{self, BreakerConfig, BreakerState};
 use crate::codec::{self, DatasetMeta, IdxRecord};
 use crate::dataset::{check_dataset_id, run_state_value, Parts};
 use crate::lock::DatasetLock;
+use crate::newids::NewIds;
 use crate::prepare::{self, Prepared};
 use crate::{PipeState, Store, StoreError};
 
@@ -83,6 +84,9 @@ pub struct Writer<'s> {
     batch: Option<fjall::Batch>,
     /// Foldhash: SipHash was a visible share of the sink thread.
     staged_idx: foldhash::HashMap<String, IdxRecord>,
+    /// Set when the dataset had no `_id` when the writer opened: the `_id`s this writer
+    /// added, so change detection looks up only those it may have committed.
+    new_ids: Option<NewIds>,
     staged: WriteStats,
     full: Option<FullRun>,
     resumed: bool,
@@ -178,6 +182,9 @@ impl Store {
             exists,
             batch: None,
             staged_idx: foldhash::HashMap::default(),
+            // Every index entry of such a dataset is written by this writer (it holds the
+            // lock), so the ids it added are all the index can hold.
+            new_ids: (meta.next_dense == 0).then(NewIds::default),
             staged: WriteStats::default(),
             full,
             resumed,
@@ -282,7 +289,7 @@ impl<'s> Writer<'s> {
             return self.apply_encoded(full, false);
         }
         self.staged_idx.reserve(entities.len());
-        let prepared = prepare::prepare(&self.parts.idx, entities)?;
+        let prepared = prepare::prepare(&self.parts.idx, self.new_ids.as_ref(), entities)?;
         let ts = self.store.opts.clock.now_micros();
         self.apply_all(prepared, ts)
     }
@@ -305,7 +312,8 @@ impl<'s> Writer<'s> {
             let (mut batch, ts) = r.inspect_err(|_| self.failed = true)?;
             self.staged_idx.reserve(batch.len());
             for p in &mut batch {
-                prepare::lookup(&self.parts.idx, p).inspect_err(|_| self.failed = true)?;
+                prepare::lookup(&self.parts.idx, self.new_ids.as_ref(), p)
+                    .inspect_err(|_| self.failed = true)?;
             }
             stats.add(self.apply_all(batch, ts)?);
             wait = all;
@@ -365,6 +373,9 @@ impl<'s> Writer<'s> {
         let dense = match prev {
             Some(p) => p.dense,
             None => {
+                if let Some(n) = self.new_ids.as_mut() {
+                    n.insert(&id);
+                }
                 self.meta.next_dense += 1;
                 self.meta.next_dense - 1
             }

@@ -479,3 +479,51 @@ fn only_true_means_deleted() {
         Some(&Value::Bool(false))
     );
 }
+
+/// A writer on an empty dataset skips the index lookup for `_id`s it certainly did not write
+/// (`newids`); an `_id` it wrote in an earlier commit or batch of the same run must still be
+/// found, across more ids than the first filter holds.
+#[test]
+fn first_load_still_detects_ids_repeated_across_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, _clock) = open(dir.path());
+    for pipeline in [false, true] {
+        let ds = if pipeline { "piped" } else { "direct" };
+        let mut w = s.writer(ds, "p", true).unwrap();
+        if pipeline {
+            w.pipeline().unwrap();
+        }
+        let n = 20_000;
+        let mut total = WriteStats::default();
+        let add = |t: &mut WriteStats, x: WriteStats| {
+            t.written += x.written;
+            t.unchanged += x.unchanged;
+        };
+        for chunk in 0..n / 1000 {
+            let batch = (chunk * 1000..(chunk + 1) * 1000)
+                .map(|i| e(&format!(r#"{{"_id":"id-{i}","v":1}}"#)))
+                .collect();
+            w.write(batch).unwrap();
+            // `commit` returns all it committed, including what `write` reported.
+            add(&mut total, w.commit(&st(chunk as i64)).unwrap());
+        }
+        // Every 10th again: half unchanged, half changed; one changed twice in one batch.
+        let mut again: Vec<Value> = (0..n)
+            .step_by(10)
+            .map(|i| e(&format!(r#"{{"_id":"id-{i}","v":{}}}"#, 1 + (i / 10) % 2)))
+            .collect();
+        again.push(e(r#"{"_id":"id-10","v":3}"#));
+        w.write(again).unwrap();
+        add(&mut total, w.finish_full_run(&st(99), true).unwrap());
+        assert_eq!(total.written, n as u64 + 1_000 + 1, "{ds}");
+        assert_eq!(total.unchanged, 1_000, "{ds}");
+        let info = s.dataset_info(ds).unwrap().unwrap();
+        assert_eq!(info.live_count, n as u64, "{ds}");
+        assert_eq!(info.version_count, n as u64 + 1_001, "{ds}");
+        let latest = to_string(&s.get(ds, "id-10").unwrap().unwrap());
+        assert!(latest.contains(r#""v":3"#), "{ds}: {latest}");
+        let prev = s.get(ds, "id-10").unwrap().unwrap();
+        assert!(matches!(prev.get("_previous"), Some(Value::Int(_))), "{ds}");
+        drop(w);
+    }
+}
