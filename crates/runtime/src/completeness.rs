@@ -189,7 +189,7 @@ impl Inherit {
             }
         }
         rec.own = own;
-        // What the sink had seen before stays unless the inputs bring a newer record of it.
+        // What the sink had seen before stays unless the inputs bring a record of it.
         for (k, v) in seen {
             rec.seen.insert(k, v);
         }
