@@ -54,7 +54,10 @@ pub fn for_each_id(
             Ok(text) => parse_id(serde_json::Deserializer::from_str(text)),
             Err(_) => parse_id(serde_json::Deserializer::from_slice(bytes)),
         };
-        f(index, id.map_err(|e| parse_error(file, line, index, &e))?.as_ref())
+        f(
+            index,
+            id.map_err(|e| parse_error(file, line, index, &e))?.as_ref(),
+        )
     })
 }
 

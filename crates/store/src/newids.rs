@@ -35,7 +35,10 @@ impl Filter {
     fn probes(&self, h: u64) -> (usize, impl Iterator<Item = usize>) {
         let block = (((h >> 32) * self.blocks.len() as u64) >> 32) as usize;
         let bits = (h & 0xffff_ffff).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 10;
-        (block, (0..PROBES).map(move |i| ((bits >> (9 * i)) & 511) as usize))
+        (
+            block,
+            (0..PROBES).map(move |i| ((bits >> (9 * i)) & 511) as usize),
+        )
     }
 
     fn insert(&mut self, h: u64) {
