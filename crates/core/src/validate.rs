@@ -276,25 +276,13 @@ pub(crate) fn bool_prop(
 /// `if_source_empty` of the source (through `conditional`): whether it is `"fail"`; `None`
 /// when it is not set.
 fn if_source_empty(source: Option<&Json>, d: &mut Vec<Diagnostic>) -> Option<bool> {
-    let mut path = "$.source".to_string();
-    let mut cur = source;
-    while let Some(c) = cur.filter(|c| c.get("type").and_then(Json::as_str) == Some("conditional"))
-    {
-        let Some(cond) = c
-            .get("condition")
-            .map(|v| v.as_str().map_or(v.to_string(), String::from))
-        else {
-            return None;
-        };
-        path = format!("{path}.alternatives.{cond}");
-        cur = c.get("alternatives").and_then(|a| a.get(&cond));
-    }
-    match cur.and_then(|c| c.get("if_source_empty")) {
+    let (c, path) = chosen(source?, "$.source".to_string())?;
+    match c.get("if_source_empty") {
         None | Some(Json::Null) => None,
         Some(Json::String(s)) if s == "accept" => Some(false),
         Some(Json::String(s)) if s == "fail" => Some(true),
         // The json source reports its own (`http_specs`).
-        Some(_) if cur.and_then(|c| c.get("type")).and_then(Json::as_str) == Some("json") => None,
+        Some(_) if c.get("type").and_then(Json::as_str) == Some("json") => None,
         Some(other) => {
             d.push(
                 Diagnostic::error(
@@ -311,16 +299,25 @@ fn if_source_empty(source: Option<&Json>, d: &mut Vec<Diagnostic>) -> Option<boo
 /// The type of a component, through `conditional` to the alternative its condition picks
 /// (the namespace defaults depend on what runs, not on the wrapper).
 fn effective_kind(component: Option<&Json>) -> Option<&str> {
-    let c = component?;
-    let kind = c.get("type").and_then(Json::as_str)?;
-    if kind != "conditional" {
-        return Some(kind);
+    chosen(component?, String::new())?
+        .0
+        .get("type")
+        .and_then(Json::as_str)
+}
+
+/// The component that runs: `c` itself, or through `conditional`s the alternative their
+/// condition picks, with its JSON path. `None` when a condition picks nothing (reported by
+/// `resolve_conditional`).
+fn chosen(mut c: &Json, mut path: String) -> Option<(&Json, String)> {
+    while c.get("type").and_then(Json::as_str) == Some("conditional") {
+        let cond = match c.get("condition")? {
+            Json::String(s) => s.clone(),
+            v => v.to_string(),
+        };
+        path = format!("{path}.alternatives.{cond}");
+        c = c.get("alternatives")?.get(&cond)?;
     }
-    let cond = match c.get("condition")? {
-        Json::String(s) => s.clone(),
-        v => v.to_string(),
-    };
-    effective_kind(c.get("alternatives")?.get(&cond))
+    Some((c, path))
 }
 
 /// Picks the alternative of a `conditional` component.
