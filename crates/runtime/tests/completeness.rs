@@ -2,10 +2,12 @@
 //! `completeness` emits, what `initial_completeness` waits for, what the sink datasets
 //! inherit, and what the DTL function `completeness` returns.
 
+mod common;
+
 use std::sync::Arc;
 
 use pumphouse_runtime::run_pipe;
-use pumphouse_store::{Completeness, PipeState, ReadOptions, Store};
+use pumphouse_store::{Completeness, Store};
 use pumphouse_value::Value;
 use serde_json::json;
 
@@ -17,10 +19,7 @@ struct Env {
 
 fn setup(config: serde_json::Value) -> Env {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("config.json");
-    std::fs::write(&cfg, config.to_string()).unwrap();
-    let project =
-        pumphouse_core::load(&cfg, &Default::default()).unwrap_or_else(|e| panic!("{e:?}"));
+    let project = common::load(dir.path(), config);
     let store = Arc::new(Store::open(&dir.path().join("data")).unwrap());
     Env {
         _dir: dir,
@@ -34,31 +33,16 @@ impl Env {
         run_pipe(&self.store, self.project.pipe(pipe).unwrap(), &|_, _| {}).unwrap()
     }
     fn ids(&self, dataset: &str) -> Vec<String> {
-        let opts = ReadOptions {
-            since: None,
-            limit: None,
-            history: false,
-            deleted: false,
-        };
-        let mut v: Vec<String> = self
-            .store
-            .read(dataset, opts)
-            .unwrap()
-            .map(|e| e.unwrap().get("_id").unwrap().as_str().unwrap().to_string())
-            .collect();
-        v.sort();
-        v
+        common::live_ids(&self.store, dataset)
     }
     /// Writes entities into `dataset` outside any pipe, as another writer would (no
     /// completeness update).
     fn write(&self, dataset: &str, ids: &[&str]) {
-        let mut w = self.store.writer(dataset, "outside", false).unwrap();
         let es = ids
             .iter()
-            .map(|id| pumphouse_value::transit::from_json(&json!({"_id": id, "late": true})))
+            .map(|id| json!({"_id": id, "late": true}))
             .collect();
-        w.write(es).unwrap();
-        w.commit(&PipeState::default()).unwrap();
+        common::write(&self.store, dataset, es);
     }
     fn own(&self, dataset: &str) -> Option<i64> {
         self.store
@@ -231,9 +215,8 @@ fn sinks_inherit_the_smallest_input_completeness_and_dtl_reads_it_through_a_data
 #[test]
 fn bad_completeness_settings_are_config_errors_with_their_path() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("config.json");
-    std::fs::write(
-        &cfg,
+    let text = common::load_errors(
+        dir.path(),
         json!([
             embedded("a", &["1"]),
             {"_id": "b", "type": "pipe", "source": {"type": "dataset", "dataset": "a", "completeness": "yes"}},
@@ -241,12 +224,8 @@ fn bad_completeness_settings_are_config_errors_with_their_path() {
                 "completeness": {"expression": ["datetime-pluss", "day", 1, ["now"]]}}},
             {"_id": "d", "type": "pipe", "include_completeness": "a", "source": {"type": "dataset", "dataset": "a",
                 "initial_completeness": ["a", 3]}}
-        ])
-        .to_string(),
-    )
-    .unwrap();
-    let errs = pumphouse_core::load(&cfg, &Default::default()).unwrap_err();
-    let text = format!("{errs:?}");
+        ]),
+    );
     for needle in [
         "$.source.completeness",
         "$.source.completeness.expression",

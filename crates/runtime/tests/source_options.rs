@@ -2,46 +2,14 @@
 //! `include_replaced: false`, `require_populated_input`, `if_source_empty: "fail"`, and
 //! `subset`.
 
-use std::path::Path;
+mod common;
+
 use std::sync::Arc;
 
+use common::{live_ids, load, load_errors, write};
 use pumphouse_runtime::run_pipe;
-use pumphouse_store::{PipeState, ReadOptions, Store};
+use pumphouse_store::{PipeState, Store};
 use serde_json::json;
-
-fn load(dir: &Path, config: serde_json::Value) -> pumphouse_core::Project {
-    let cfg = dir.join("config.json");
-    std::fs::write(&cfg, config.to_string()).unwrap();
-    pumphouse_core::load(&cfg, &Default::default()).unwrap_or_else(|e| panic!("{e:?}"))
-}
-
-fn live_ids(store: &Store, dataset: &str) -> Vec<String> {
-    let opts = ReadOptions {
-        since: None,
-        limit: None,
-        history: false,
-        deleted: false,
-    };
-    let mut v: Vec<String> = store
-        .read(dataset, opts)
-        .unwrap()
-        .map(|e| e.unwrap().get("_id").unwrap().as_str().unwrap().to_string())
-        .collect();
-    v.sort();
-    v
-}
-
-fn write(store: &Store, dataset: &str, entities: Vec<serde_json::Value>) {
-    let mut w = store.writer(dataset, "outside", false).unwrap();
-    w.write(
-        entities
-            .iter()
-            .map(pumphouse_value::transit::from_json)
-            .collect(),
-    )
-    .unwrap();
-    w.commit(&PipeState::default()).unwrap();
-}
 
 #[test]
 fn include_replaced_false_leaves_out_replaced_entities_even_a_whole_page_of_them() {
@@ -143,21 +111,14 @@ fn if_source_empty_fail_keeps_the_sink_when_a_full_run_reads_nothing() {
 #[test]
 fn bad_if_source_empty_and_bad_subsets_are_errors_with_their_path() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("config.json");
-    std::fs::write(
-        &cfg,
+    let errs = load_errors(
+        dir.path(),
         json!([
             {"_id": "p", "type": "pipe", "source": {"type": "embedded", "entities": [], "if_source_empty": "never"}},
             {"_id": "q", "type": "pipe", "source": {"type": "dataset", "dataset": "p", "subset": ["eq", "_S.kind", ["ni", "x", "y"]]}},
             {"_id": "r", "type": "pipe", "source": {"type": "dataset", "dataset": "p", "subset": "kind"}},
             {"_id": "s", "type": "pipe", "source": {"type": "dataset", "dataset": "p", "subset": ["eq", ["lowr", "_S.kind"], "a"]}}
-        ])
-        .to_string(),
-    )
-    .unwrap();
-    let errs = format!(
-        "{:?}",
-        pumphouse_core::load(&cfg, &Default::default()).unwrap_err()
+        ]),
     );
     for needle in [
         "$.source.if_source_empty",
