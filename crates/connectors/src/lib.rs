@@ -81,6 +81,11 @@ pub trait Sink: Send {
     fn is_full_run(&self) -> bool {
         false
     }
+    /// Bytes staged by `write` and not yet committed (0 for sinks that hold nothing), so
+    /// the runner commits large entities before `COMMIT_EVERY` of them pile up in memory.
+    fn staged_bytes(&self) -> u64 {
+        0
+    }
     /// A sink that takes entities as transit JSON text, for pipes that only copy a dataset
     /// (the runner's raw path).
     fn raw(&mut self) -> Option<&mut dyn RawSink> {

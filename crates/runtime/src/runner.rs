@@ -1,7 +1,8 @@
 //! Runs one pipe once. The source and the transforms run on one thread, the sink on the
 //! calling thread, joined by a small bounded channel, so two cores overlap DTL and storage.
 //!
-//! Crash safety: the sink commits every `COMMIT_EVERY` source entities; each commit makes the
+//! Crash safety: the sink commits every `COMMIT_EVERY` source entities (sooner when it has
+//! `COMMIT_BYTES` staged); each commit makes the
 //! staged versions AND the pipe state (last-seen after the last committed batch) durable in
 //! one store transaction. A run that stops at any point (error or kill -9) leaves the previous
 //! commit in place; the next run continues from its last-seen. A full run that was interrupted
@@ -21,6 +22,9 @@ use pumphouse_value::Value;
 
 /// Source entities per commit (Sesam's default checkpoint is 10000 entities).
 pub const COMMIT_EVERY: u64 = 10_000;
+/// A commit also happens once the sink has this much staged: 10,000 entities of 50 KB would
+/// otherwise hold 500 MB until their commit.
+pub const COMMIT_BYTES: u64 = 8 << 20;
 
 /// Why a run failed: a message a person can act on, and the chain of causes.
 #[derive(Debug, thiserror::Error)]
@@ -260,7 +264,7 @@ pub fn run_pipe_until(
                     sink.commit(&st)?;
                     return Err(RunError::stopped(&pipe.id));
                 }
-                if pending >= COMMIT_EVERY {
+                if pending >= COMMIT_EVERY || sink.staged_bytes() >= COMMIT_BYTES {
                     st.last_seen = stats.last_seen.clone();
                     totals.add(sink.commit(&st)?);
                     pending = 0;

@@ -56,6 +56,8 @@ pub(crate) fn check_dataset_id(id: &str) -> Result<(), StoreError> {
 /// Set through `CreateOptions::data_block_size`, a public field fjall 2 hides from its docs
 /// (`block_size()` would change the index blocks too).
 const IDX_DATA_BLOCK: u32 = 1 << 10;
+/// Target size of the index partitions' segments (fjall's default is 64 MiB).
+const IDX_TARGET_SIZE: u32 = 8 << 20;
 
 fn part_name(num: u64, kind: &str) -> String {
     format!("d{num}_{kind}")
@@ -83,9 +85,18 @@ impl Store {
         // check of reads): its blocks are stored without compression (the values are 33 bytes
         // around a random 16-byte hash) and hold 1 KiB of data instead of 4, so a lookup that
         // misses the block cache decodes a quarter of the entries (docs/storage.md, `d<N>_idx`).
+        // Compaction writes index segments of 8 MiB instead of 64: while it writes one, fjall
+        // keeps 16 bytes per key for the segment's Bloom filter (1M `_id`s made a 16-32 MiB
+        // buffer, the peak of a 1M-entity run) — docs/storage.md.
         let mut idx_opts = PartitionCreateOptions::default()
             .max_memtable_size((mt / 2).max(1 << 20))
-            .compression(fjall::CompressionType::None);
+            .compression(fjall::CompressionType::None)
+            .compaction_strategy(fjall::compaction::Strategy::Leveled(
+                fjall::compaction::Leveled {
+                    target_size: IDX_TARGET_SIZE,
+                    ..Default::default()
+                },
+            ));
         idx_opts.data_block_size = IDX_DATA_BLOCK;
         let idx = self
             .keyspace

@@ -69,7 +69,7 @@ impl Default for StoreOptions {
             persist: PersistMode::Buffer,
             clock: Arc::new(SystemClock),
             tombstone_batch: 10_000,
-            cache_bytes: 16 << 20,
+            cache_bytes: 8 << 20,
             write_buffer_bytes: 256 << 20,
             memtable_bytes: 16 << 20,
             fsync_ms: Some(100),

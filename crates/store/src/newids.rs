@@ -2,7 +2,9 @@
 //! as a Bloom filter: "certainly not written yet" lets change detection skip the `_id`-index
 //! lookup, since every index entry of such a dataset was written by this writer (it holds the
 //! dataset's lock). "Maybe" falls back to the lookup, so a false positive costs time, never
-//! correctness. About 1.3 bytes per `_id`.
+//! correctness. About 1.3 bytes per `_id`, at most `MAX_BYTES` in all: a larger first load
+//! stops adding to the filters, and every later lookup is a "maybe" (memory stays flat, the
+//! ids past that point take the index lookup).
 
 use std::hash::BuildHasher;
 
@@ -11,7 +13,9 @@ const BITS_PER_ID: usize = 10;
 const PROBES: u32 = 6;
 /// Capacity of the first filter (10 KiB); each next one holds `GROWTH` times as many.
 const FIRST_CAPACITY: usize = 1 << 13;
-const GROWTH: usize = 8;
+const GROWTH: usize = 4;
+/// Memory for all filters: 8 Ki + 32 Ki + 128 Ki + 512 Ki + 2 Mi `_id`s fit (3.3 MiB).
+const MAX_BYTES: usize = 4 << 20;
 
 /// One filter: 512-bit blocks (a cache line), each `_id` sets `PROBES` bits in one block.
 struct Filter {
@@ -61,6 +65,10 @@ impl Filter {
 pub(crate) struct NewIds {
     filters: Vec<Filter>,
     hasher: foldhash::fast::FixedState,
+    max_bytes: usize,
+    /// Set when the next filter would pass `max_bytes`: ids are no longer recorded, so
+    /// every id may have been inserted.
+    full: bool,
 }
 
 impl Default for NewIds {
@@ -68,16 +76,26 @@ impl Default for NewIds {
         NewIds {
             filters: vec![Filter::new(FIRST_CAPACITY)],
             hasher: foldhash::fast::FixedState::with_seed(0x5eed_1d5),
+            max_bytes: MAX_BYTES,
+            full: false,
         }
     }
 }
 
 impl NewIds {
     pub fn insert(&mut self, id: &str) {
+        if self.full {
+            return;
+        }
         let h = self.hasher.hash_one(id);
         let last = self.filters.last().expect("at least one filter");
         if last.len >= last.capacity {
             let cap = last.capacity * GROWTH;
+            let bytes: usize = self.filters.iter().map(|f| f.blocks.len() * 64).sum();
+            if bytes + (cap * BITS_PER_ID).div_ceil(8) > self.max_bytes {
+                self.full = true;
+                return;
+            }
             self.filters.push(Filter::new(cap));
         }
         self.filters
@@ -88,6 +106,9 @@ impl NewIds {
 
     /// False: `id` was certainly not inserted.
     pub fn may_contain(&self, id: &str) -> bool {
+        if self.full {
+            return true;
+        }
         let h = self.hasher.hash_one(id);
         self.filters.iter().any(|f| f.may_contain(h))
     }
@@ -100,18 +121,38 @@ mod tests {
     #[test]
     fn no_false_negatives_and_few_false_positives() {
         let mut s = NewIds::default();
-        let n = 300_000; // spans three filters (8 Ki, 64 Ki, 512 Ki)
+        let n = 300_000; // spans four filters (8 Ki, 32 Ki, 128 Ki, 512 Ki)
         for i in 0..n {
             s.insert(&format!("contact-{i}"));
         }
-        assert_eq!(s.filters.len(), 3);
+        assert_eq!(s.filters.len(), 4);
         for i in 0..n {
             assert!(s.may_contain(&format!("contact-{i}")), "lost contact-{i}");
         }
         let fp = (n..2 * n)
             .filter(|i| s.may_contain(&format!("contact-{i}")))
             .count();
-        // Three filters at ~1% each; the filter is useless well before 10%.
+        // Four filters at ~1% each; the filter is useless well before 10%.
         assert!(fp < n / 20, "{fp} false positives of {n}");
+    }
+
+    #[test]
+    fn stops_growing_at_its_budget_and_then_answers_maybe() {
+        let mut s = NewIds {
+            max_bytes: 50 << 10, // the 10 KiB and 40 KiB filters fit, the next does not
+            ..NewIds::default()
+        };
+        let n = 100_000;
+        for i in 0..n {
+            s.insert(&format!("contact-{i}"));
+        }
+        assert_eq!(s.filters.len(), 2);
+        let bytes: usize = s.filters.iter().map(|f| f.blocks.len() * 64).sum();
+        assert!(bytes <= 50 << 10, "{bytes} bytes");
+        // Ids past the budget were not recorded: they must still be "maybe".
+        for i in 0..n {
+            assert!(s.may_contain(&format!("contact-{i}")), "lost contact-{i}");
+        }
+        assert!(s.may_contain("never-inserted"));
     }
 }

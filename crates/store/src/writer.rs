@@ -87,7 +87,13 @@ pub struct Writer<'s> {
     /// Set when the dataset had no `_id` when the writer opened: the `_id`s this writer
     /// added, so change detection looks up only those it may have committed.
     new_ids: Option<NewIds>,
+    /// The dataset had no `_id` when the writer opened (it holds the lock, so every index
+    /// entry is this writer's): a full run's live entities were then all seen, and deletion
+    /// tracking has nothing to look for.
+    started_empty: bool,
     staged: WriteStats,
+    /// Bytes of the log records staged since the last commit.
+    staged_bytes: u64,
     full: Option<FullRun>,
     resumed: bool,
     mark_deletion_tracked: bool,
@@ -185,6 +191,8 @@ impl Store {
             // Every index entry of such a dataset is written by this writer (it holds the
             // lock), so the ids it added are all the index can hold.
             new_ids: (meta.next_dense == 0).then(NewIds::default),
+            started_empty: meta.next_dense == 0,
+            staged_bytes: 0,
             staged: WriteStats::default(),
             full,
             resumed,
@@ -263,6 +271,12 @@ impl<'s> Writer<'s> {
     /// being encoded are not counted yet).
     pub fn staged(&self) -> WriteStats {
         self.staged
+    }
+
+    /// Bytes of the versions staged and not yet committed (log records, without the `_id`
+    /// index entries), so a caller can commit by size as well as by count.
+    pub fn staged_bytes(&self) -> u64 {
+        self.staged_bytes
     }
 
     fn check(&self) -> Result<(), StoreError> {
@@ -397,6 +411,7 @@ impl<'s> Writer<'s> {
             )
         });
         batch.insert(&self.parts.log, offset.to_be_bytes(), self.buf.as_slice());
+        self.staged_bytes += self.buf.len() as u64;
         self.staged_idx.insert(
             id,
             IdxRecord {
@@ -516,6 +531,7 @@ impl<'s> Writer<'s> {
             let st = self.breaker.as_ref().expect("tripped breaker");
             return Err(st.tripped_error(&self.lock.id));
         }
+        self.staged_bytes = 0;
         Ok(std::mem::take(&mut self.staged))
     }
 
@@ -564,6 +580,24 @@ impl<'s> Writer<'s> {
             return Err(StoreError::NotFullRun(self.lock.id.clone()));
         }
         let mut total = self.commit(pipe_state)?;
+        if !self.started_empty {
+            total.add(self.track_deletions()?);
+        }
+        if set_populated {
+            let batch = self
+                .batch
+                .get_or_insert_with(|| self.store.keyspace.batch());
+            batch.insert(&self.store.meta, codec::pop_key(&self.lock.id), vec![1u8]);
+        }
+        total.add(self.commit_inner(Some(pipe_state), End::FullRun)?);
+        self.full = None;
+        Ok(total)
+    }
+
+    /// Deletion tracking of a full run: a tombstone for every live `_id` the run did not
+    /// see, committed every `tombstone_batch`.
+    fn track_deletions(&mut self) -> Result<WriteStats, StoreError> {
+        let mut total = WriteStats::default();
         let snapshot = self.parts.idx.snapshot();
         let log = self.parts.log.snapshot();
         let mut enc = EntityEncoder::default();
@@ -606,14 +640,6 @@ impl<'s> Writer<'s> {
                 total.add(self.commit_data()?);
             }
         }
-        if set_populated {
-            let batch = self
-                .batch
-                .get_or_insert_with(|| self.store.keyspace.batch());
-            batch.insert(&self.store.meta, codec::pop_key(&self.lock.id), vec![1u8]);
-        }
-        total.add(self.commit_inner(Some(pipe_state), End::FullRun)?);
-        self.full = None;
         Ok(total)
     }
 }

@@ -357,6 +357,55 @@ fn full_run_deletion_tracking_copies_properties_and_sets_populated() {
 }
 
 #[test]
+fn first_full_run_on_an_empty_dataset_ends_without_deletion_tracking_scan_but_stays_exact() {
+    // The writer skips the index scan when the dataset had no `_id` at open: everything in
+    // it was written (and seen) by this run. Ids changed, filtered and deleted within the
+    // run must still end exactly as a scan would leave them.
+    let dir = tempfile::tempdir().unwrap();
+    let (s, _) = open(dir.path());
+    let mut w = s.writer("d", "p", true).unwrap();
+    w.write(vec![
+        e(r#"{"_id":"a","n":1}"#),
+        e(r#"{"_id":"b","n":1}"#),
+        e(r#"{"_id":"c","n":1}"#),
+    ])
+    .unwrap();
+    w.commit(&st(1)).unwrap();
+    w.write(vec![
+        e(r#"{"_id":"a","n":2}"#),
+        e(r#"{"_id":"b","n":1,"_filtered":true}"#),
+        e(r#"{"_id":"c","_deleted":true}"#),
+    ])
+    .unwrap();
+    assert_eq!(w.finish_full_run(&st(2), true).unwrap(), stats(3, 0, 2));
+    drop(w);
+    let live = |s: &Store| -> Vec<String> {
+        s.read(
+            "d",
+            ReadOptions {
+                deleted: false,
+                ..ReadOptions::latest()
+            },
+        )
+        .unwrap()
+        .map(|v| to_string(&v.unwrap()))
+        .collect()
+    };
+    let now = live(&s);
+    assert_eq!(now.len(), 1, "{now:?}");
+    assert!(now[0].starts_with(r#"{"n":2,"_id":"a""#), "{now:?}");
+    assert_eq!(s.dataset_info("d").unwrap().unwrap().live_count, 1);
+    // The next full run is not on an empty dataset: it deletes what it did not see.
+    let mut w = s.writer("d", "p", true).unwrap();
+    w.write(vec![e(r#"{"_id":"b","n":3}"#)]).unwrap();
+    assert_eq!(w.finish_full_run(&st(3), true).unwrap(), stats(2, 0, 1));
+    drop(w);
+    let now = live(&s);
+    assert_eq!(now.len(), 1, "{now:?}");
+    assert!(now[0].starts_with(r#"{"n":3,"_id":"b""#), "{now:?}");
+}
+
+#[test]
 fn interrupted_full_run_resumes_after_reopen_and_manual_state_abandons_it() {
     let dir = tempfile::tempdir().unwrap();
     {

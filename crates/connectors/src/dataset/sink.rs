@@ -44,6 +44,9 @@ impl Sink for DatasetSink<'_> {
     fn commit(&mut self, state: &PipeState) -> Result<SinkStats, ConnectorError> {
         Ok(stats(self.writer.commit(state)?))
     }
+    fn staged_bytes(&self) -> u64 {
+        self.writer.staged_bytes()
+    }
     fn finish(&mut self, state: &PipeState, populated: bool) -> Result<SinkStats, ConnectorError> {
         if self.writer.is_full_run() {
             return Ok(stats(self.writer.finish_full_run(state, populated)?));
