@@ -406,6 +406,30 @@ fn first_full_run_on_an_empty_dataset_ends_without_deletion_tracking_scan_but_st
 }
 
 #[test]
+fn staged_bytes_counts_what_a_commit_would_write_and_resets() {
+    // The runner commits by size as well as by count; this is what it reads.
+    let dir = tempfile::tempdir().unwrap();
+    let (s, _) = open(dir.path());
+    let mut w = s.writer("d", "p", false).unwrap();
+    assert_eq!(w.staged_bytes(), 0);
+    let big = "x".repeat(100_000);
+    w.write(vec![e(&format!(r#"{{"_id":"a","blob":"{big}"}}"#))])
+        .unwrap();
+    let one = w.staged_bytes();
+    assert!(one > 100_000, "{one}");
+    w.write(vec![e(&format!(r#"{{"_id":"b","blob":"{big}"}}"#))])
+        .unwrap();
+    assert!(w.staged_bytes() > 2 * 100_000, "{}", w.staged_bytes());
+    // An unchanged entity stages nothing.
+    let before = w.staged_bytes();
+    w.write(vec![e(&format!(r#"{{"_id":"a","blob":"{big}"}}"#))])
+        .unwrap();
+    assert_eq!(w.staged_bytes(), before);
+    w.commit(&st(1)).unwrap();
+    assert_eq!(w.staged_bytes(), 0);
+}
+
+#[test]
 fn interrupted_full_run_resumes_after_reopen_and_manual_state_abandons_it() {
     let dir = tempfile::tempdir().unwrap();
     {
