@@ -53,9 +53,11 @@ pub struct StoreOptions {
     /// an allocation (docs/storage.md, "Knobs").
     pub write_buffer_bytes: u64,
     /// Memtable size of each new dataset's log partition (its index partition gets half).
-    /// 16 MiB (docs/storage.md, "Knobs"): with 8 MiB the rerun after kill -9 of a 1M-entity
-    /// run hung in fjall's memtable-overflow checks until `FLUSH_TASKS_PER_RUN` was set; the
-    /// crash test passes with 16 MiB.
+    /// 8 MiB (docs/storage.md, "Knobs"): a memtable holds about twice its nominal size (fjall
+    /// counts keys and values, not the skiplist), and 16 MiB made the chain benchmark's peak
+    /// 15-20 MB higher for no measurable CPU. 8 MiB once hung the rerun after kill -9 of a
+    /// 1M-entity run; that was fjall's flush scheduling after recovery, fixed by
+    /// `FLUSH_TASKS_PER_RUN`, and the crash tests pass with it.
     pub memtable_bytes: u32,
     /// If set, a background thread fsyncs the journal this often (default 100 ms). This bounds
     /// what a power loss can take in `Buffer` mode, and it makes commits ~20% faster: the fsync
@@ -71,7 +73,7 @@ impl Default for StoreOptions {
             tombstone_batch: 10_000,
             cache_bytes: 8 << 20,
             write_buffer_bytes: 256 << 20,
-            memtable_bytes: 16 << 20,
+            memtable_bytes: 8 << 20,
             fsync_ms: Some(100),
         }
     }
