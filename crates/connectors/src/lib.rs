@@ -91,6 +91,21 @@ pub trait Sink: Send {
     fn raw(&mut self) -> Option<&mut dyn RawSink> {
         None
     }
+    /// An encoder that prepares batches for `write_encoded` on another thread (a dataset
+    /// sink's validation, hashing and body encoding), so the runner keeps encoding while
+    /// this sink commits. `None`: the sink takes `write` only.
+    fn encoder(&self) -> Option<pumphouse_store::BatchEncoder> {
+        None
+    }
+    /// Stages a batch made by `encoder()`'s encoder, as `write` would stage its entities.
+    fn write_encoded(
+        &mut self,
+        _batch: pumphouse_store::EncodedBatch,
+    ) -> Result<SinkStats, ConnectorError> {
+        Err(ConnectorError::Unsupported(
+            "this sink takes no encoded batches".into(),
+        ))
+    }
 }
 
 /// Entities as transit JSON text (one object each), staged like `Sink::write`.

@@ -4,6 +4,7 @@
 //! runs (cron, intervals, concurrency limit) on an injected clock, and `node` is the running
 //! node behind `pumphouse serve` (config, env, pumps, run-all-pipes, reset).
 
+mod budget;
 pub mod completeness;
 pub mod execlog;
 pub mod joins;

@@ -1,5 +1,9 @@
-//! Runs one pipe once. The source and the transforms run on one thread, the sink on the
-//! calling thread, joined by a small bounded channel, so two cores overlap DTL and storage.
+//! Runs one pipe once. The source and the transforms run on one thread (`pipe-source`), a
+//! dataset sink's encoding (checks, content hash, stored body) on a second (`store-encode`),
+//! and the sink's lookups, staging and commits on the calling thread, joined by bounded
+//! channels. The encoding stage may run `ENCODED_AHEAD_BYTES` ahead of the sink, so the
+//! transforms and the encoding go on while the sink commits (before, every commit stopped
+//! the whole pipe: docs/BENCHMARKS.md, "Sixth session").
 //!
 //! Crash safety: the sink commits every `COMMIT_EVERY` source entities (sooner when it has
 //! `COMMIT_BYTES` staged); each commit makes the
@@ -10,7 +14,7 @@
 //! deletion tracking stays correct.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::sync_channel;
+use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -20,11 +24,76 @@ use pumphouse_core::{Pipe, SinkSpec};
 use pumphouse_store::{Store, StoreError};
 use pumphouse_value::Value;
 
+use crate::budget::ByteBudget;
+
 /// Source entities per commit (Sesam's default checkpoint is 10000 entities).
 pub const COMMIT_EVERY: u64 = 10_000;
 /// A commit also happens once the sink has this much staged: 10,000 entities of 50 KB would
 /// otherwise hold 500 MB until their commit.
 pub const COMMIT_BYTES: u64 = 8 << 20;
+
+/// Encoded bytes the encoding stage may hold ahead of the sink: room for what arrives while
+/// the sink commits (a 10,000-entity commit of ~500-byte entities took 20-60 ms, about
+/// 5,000 entities of the transforms' output on this machine; docs/BENCHMARKS.md).
+const ENCODED_AHEAD_BYTES: u64 = 8 << 20;
+/// Batches in the channel after the encoding stage (the byte budget is the usual bound).
+const ENCODED_AHEAD_BATCHES: usize = 256;
+
+/// A batch on its way to the sink: the transforms' output, or that output encoded for a sink
+/// that encodes on another thread (`Sink::encoder`).
+enum Staged {
+    Entities(Vec<Value>),
+    Encoded(pumphouse_store::EncodedBatch),
+}
+
+/// A batch with its source entity count and last-seen, or the error that ends the run.
+type Msg = Result<(Staged, u64, Value), RunError>;
+
+struct CloseOnDrop<'a>(&'a ByteBudget);
+
+impl Drop for CloseOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
+/// Starts the thread that encodes the transforms' output for the sink (hash, body, checks):
+/// it keeps encoding while the sink looks up, stages and commits, up to
+/// `ENCODED_AHEAD_BYTES` ahead. Messages keep their order; the first error ends the stage.
+fn encode_stage<'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    rx: Receiver<Msg>,
+    mut enc: pumphouse_store::BatchEncoder,
+    budget: &'scope ByteBudget,
+) -> Result<Receiver<Msg>, RunError> {
+    let (tx, out) = sync_channel::<Msg>(ENCODED_AHEAD_BATCHES);
+    let thread = std::thread::Builder::new().name("store-encode".into());
+    thread
+        .spawn_scoped(scope, move || {
+            for msg in rx {
+                let msg = msg.and_then(|(staged, n, last_seen)| match staged {
+                    Staged::Entities(e) => enc
+                        .encode(e)
+                        .map(|b| (Staged::Encoded(b), n, last_seen))
+                        .map_err(|e| RunError::from(ConnectorError::from(e))),
+                    encoded => Ok((encoded, n, last_seen)),
+                });
+                let bytes = match &msg {
+                    Ok((Staged::Encoded(b), ..)) => b.bytes(),
+                    _ => 0,
+                };
+                if !budget.take(bytes) {
+                    return;
+                }
+                let failed = msg.is_err();
+                if tx.send(msg).is_err() || failed {
+                    return;
+                }
+            }
+        })
+        .map_err(|e| RunError::config(format!("cannot start the encoding thread: {e}")))?;
+    Ok(out)
+}
 
 /// Why a run failed: a message a person can act on, and the chain of causes.
 #[derive(Debug, thiserror::Error)]
@@ -225,8 +294,10 @@ pub fn run_pipe_until(
         crate::raw_push::run(&r, sink.as_mut(), &mut stats, &mut st, &mut totals)
             .map(|populated| (populated, None))
     } else {
+        let budget = ByteBudget::new(ENCODED_AHEAD_BYTES);
+        let budget = &budget;
         std::thread::scope(|scope| -> Result<_, RunError> {
-            let (tx, rx) = sync_channel::<Result<(Vec<Value>, u64, Value), RunError>>(4);
+            let (tx, rx) = sync_channel::<Msg>(4);
             // Named, so profiles show the source+DTL stage apart from the sink (this thread).
             let producer = std::thread::Builder::new().name("pipe-source".into());
             let producer = producer.spawn_scoped(scope, move || -> (bool, Option<Value>) {
@@ -238,7 +309,7 @@ pub fn run_pipe_until(
                             let mut out = Vec::with_capacity(b.entities.len());
                             chain
                                 .apply_batch(pipe, Some(joins), b.entities, &mut out)
-                                .map(|_| (out, n, b.last_seen))
+                                .map(|_| (Staged::Entities(out), n, b.last_seen))
                         }
                         Err(e) => Err(e.into()),
                     };
@@ -250,10 +321,27 @@ pub fn run_pipe_until(
             });
             let producer = producer
                 .map_err(|e| RunError::config(format!("cannot start the source thread: {e}")))?;
+            // Closes the budget when this closure ends, early or not, so the encoding thread
+            // never waits for room that will not come.
+            let _close = CloseOnDrop(budget);
+            let rx = match sink.encoder() {
+                None => rx,
+                Some(enc) => encode_stage(scope, rx, enc, budget)?,
+            };
             let mut pending = 0u64;
             for msg in rx.iter() {
-                let (entities, n, last_seen) = msg?;
-                sink.write(entities)?;
+                let (staged, n, last_seen) = msg?;
+                match staged {
+                    Staged::Entities(entities) => {
+                        sink.write(entities)?;
+                    }
+                    Staged::Encoded(batch) => {
+                        let bytes = batch.bytes();
+                        let r = sink.write_encoded(batch);
+                        budget.give(bytes);
+                        r?;
+                    }
+                }
                 stats.processed += n;
                 pending += n;
                 if !last_seen.is_null() {

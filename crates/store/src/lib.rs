@@ -33,6 +33,7 @@ pub use error::StoreError;
 pub use fjall::PersistMode;
 pub use index::{name_hash as index_name_hash, IndexCatchUp};
 pub use pipe::PipeState;
+pub use prepare::{BatchEncoder, EncodedBatch};
 pub use read::{ReadIter, ReadOptions};
 pub use writer::{WriteStats, Writer};
 

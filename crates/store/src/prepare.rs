@@ -92,6 +92,51 @@ impl Encoder {
     }
 }
 
+/// Encodes batches for `Writer::write_encoded` on a thread other than the writer's: the
+/// per-entity work that needs no index (validation, content hash, body, `_ts`). A pipe runner
+/// runs one between its transforms and its sink, so encoding goes on while the sink commits.
+pub struct BatchEncoder {
+    enc: Encoder,
+    clock: std::sync::Arc<dyn crate::Clock>,
+}
+
+/// A batch made by a `BatchEncoder`, to be staged by `Writer::write_encoded` of the writer
+/// that made the encoder.
+pub struct EncodedBatch {
+    pub(crate) items: Vec<Prepared>,
+    pub(crate) ts: i64,
+    bytes: u64,
+}
+
+impl EncodedBatch {
+    /// Bytes of the encoded bodies and `_id`s (what the batch holds in memory, near enough).
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+}
+
+impl BatchEncoder {
+    pub(crate) fn new(clock: std::sync::Arc<dyn crate::Clock>) -> BatchEncoder {
+        BatchEncoder {
+            enc: Encoder::default(),
+            clock,
+        }
+    }
+
+    /// Validates and encodes a batch; an invalid entity fails the batch as `Writer::write`
+    /// would. The versions get the `_ts` of this call.
+    pub fn encode(&mut self, entities: Vec<Value>) -> Result<EncodedBatch, StoreError> {
+        validate(&entities)?;
+        let ts = self.clock.now_micros();
+        let items = self.enc.encode_all(entities)?;
+        let bytes = items
+            .iter()
+            .map(|p| (p.body.len() + p.id.len()) as u64)
+            .sum();
+        Ok(EncodedBatch { items, ts, bytes })
+    }
+}
+
 /// Fills in the committed index record of `p.id`. With `new`, the writer's `_id`s of a
 /// dataset that had none when it opened: an `_id` it certainly did not write has no record.
 pub(crate) fn lookup(

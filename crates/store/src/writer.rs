@@ -99,7 +99,9 @@ pub struct Writer<'s> {
     mark_deletion_tracked: bool,
     failed: bool,
     buf: Vec<u8>,
-    /// Set by `pipeline()`: batches are encoded on a thread of their own.
+    /// Set by `pipeline()`: batches of `write` are encoded on a thread of their own, started
+    /// at the first `write` (a writer fed by `write_encoded` never starts it).
+    pipelined: bool,
     pipeline: Option<prepare::Pipeline>,
     /// The circuit breaker of this run, if active: what it wrote so far is held back.
     breaker: Option<BreakerState>,
@@ -199,6 +201,7 @@ impl Store {
             mark_deletion_tracked: false,
             failed: false,
             buf: Vec::with_capacity(1024),
+            pipelined: false,
             pipeline: None,
             breaker: None,
             release_held,
@@ -296,6 +299,9 @@ impl<'s> Writer<'s> {
     pub fn write(&mut self, entities: Vec<Value>) -> Result<WriteStats, StoreError> {
         self.check()?;
         prepare::validate(&entities)?;
+        if self.pipelined && self.pipeline.is_none() {
+            self.pipeline = Some(prepare::Pipeline::start()?);
+        }
         if let Some(p) = self.pipeline.as_mut() {
             // `_ts` is the time of this call, not of the later apply.
             p.send(entities, self.store.opts.clock.now_micros())?;
@@ -311,10 +317,40 @@ impl<'s> Writer<'s> {
     /// Encodes later batches (hash and body) on a thread of its own while this thread looks
     /// up, stages and commits earlier ones. For a writer fed continuously (a pipe's sink).
     pub fn pipeline(&mut self) -> Result<(), StoreError> {
-        if self.pipeline.is_none() {
-            self.pipeline = Some(prepare::Pipeline::start()?);
-        }
+        self.pipelined = true;
         Ok(())
+    }
+
+    /// An encoder for `write_encoded`, to run on another thread: batches are validated,
+    /// hashed and encoded there, and this writer only looks them up, stages and commits.
+    pub fn encoder(&self) -> prepare::BatchEncoder {
+        prepare::BatchEncoder::new(self.store.opts.clock.clone())
+    }
+
+    /// Stages a batch made by this writer's `encoder()`, after the batches of earlier
+    /// `write` calls; otherwise as `write`.
+    pub fn write_encoded(
+        &mut self,
+        batch: prepare::EncodedBatch,
+    ) -> Result<WriteStats, StoreError> {
+        self.check()?;
+        let mut stats = self.apply_encoded(false, true)?;
+        stats.add(self.lookup_and_apply(batch.items, batch.ts)?);
+        Ok(stats)
+    }
+
+    /// Looks up the committed record of each entity of an encoded batch, then stages it.
+    fn lookup_and_apply(
+        &mut self,
+        mut batch: Vec<Prepared>,
+        ts: i64,
+    ) -> Result<WriteStats, StoreError> {
+        self.staged_idx.reserve(batch.len());
+        for p in &mut batch {
+            prepare::lookup(&self.parts.idx, self.new_ids.as_ref(), p)
+                .inspect_err(|_| self.failed = true)?;
+        }
+        self.apply_all(batch, ts)
     }
 
     /// Applies encoded batches of the pipeline: those ready, at least one if `one`, all if
@@ -323,13 +359,8 @@ impl<'s> Writer<'s> {
         let mut stats = WriteStats::default();
         let mut wait = one || all;
         while let Some(r) = self.pipeline.as_mut().and_then(|p| p.recv(wait)) {
-            let (mut batch, ts) = r.inspect_err(|_| self.failed = true)?;
-            self.staged_idx.reserve(batch.len());
-            for p in &mut batch {
-                prepare::lookup(&self.parts.idx, self.new_ids.as_ref(), p)
-                    .inspect_err(|_| self.failed = true)?;
-            }
-            stats.add(self.apply_all(batch, ts)?);
+            let (batch, ts) = r.inspect_err(|_| self.failed = true)?;
+            stats.add(self.lookup_and_apply(batch, ts)?);
             wait = all;
         }
         Ok(stats)

@@ -23,7 +23,8 @@ impl<'s> DatasetSink<'s> {
     ) -> Result<Self, ConnectorError> {
         let mut writer = store.writer(dataset, pipe, full_run)?;
         writer.set_circuit_breaker(breaker)?;
-        // Hashing and encoding run beside the lookups and commits of earlier batches.
+        // Hashing and encoding of `write` run beside the lookups and commits of earlier
+        // batches (the runner encodes on its own thread, `encoder`).
         writer.pipeline()?;
         Ok(DatasetSink { store, writer })
     }
@@ -46,6 +47,15 @@ impl Sink for DatasetSink<'_> {
     }
     fn staged_bytes(&self) -> u64 {
         self.writer.staged_bytes()
+    }
+    fn encoder(&self) -> Option<pumphouse_store::BatchEncoder> {
+        Some(self.writer.encoder())
+    }
+    fn write_encoded(
+        &mut self,
+        batch: pumphouse_store::EncodedBatch,
+    ) -> Result<SinkStats, ConnectorError> {
+        Ok(stats(self.writer.write_encoded(batch)?))
     }
     fn finish(&mut self, state: &PipeState, populated: bool) -> Result<SinkStats, ConnectorError> {
         if self.writer.is_full_run() {
