@@ -40,7 +40,9 @@ fn last_seen(store: &Store, pipe: &str) -> i64 {
 fn child_append(dir: &Path) {
     let store = Store::open(dir).unwrap();
     let mut w = store.writer("ds", "src", false).unwrap();
-    w.pipeline().unwrap(); // as a pipe's dataset sink does
+    // As a dataset sink fed by `Sink::write` does (the receiver endpoint); pipe runs stage
+    // through `write_encoded`, which the cli's `e2e_crash` kills.
+    w.pipeline().unwrap();
     let mut pos = last_seen(&store, "src");
     while pos < APPEND_TOTAL {
         let end = (pos + 1 + (pos * 7919) % 300).min(APPEND_TOTAL);

@@ -424,17 +424,15 @@ fn first_full_run_on_an_empty_dataset_ends_without_deletion_tracking_scan_but_st
     .unwrap();
     assert_eq!(w.finish_full_run(&st(2), true).unwrap(), stats(3, 0, 2));
     drop(w);
-    let live = |s: &Store| -> Vec<String> {
-        s.read(
+    let live = |s: &Store| {
+        all(
+            s,
             "d",
             ReadOptions {
                 deleted: false,
                 ..ReadOptions::latest()
             },
         )
-        .unwrap()
-        .map(|v| to_string(&v.unwrap()))
-        .collect()
     };
     let now = live(&s);
     assert_eq!(now.len(), 1, "{now:?}");
