@@ -13,10 +13,11 @@
 //!
 //! Reads with `uncommitted` see the hidden versions (for inspecting a tripped dataset).
 
-use fjall::Snapshot;
 use pumphouse_value::{Map, Value};
 
 use crate::codec::{self, DatasetMeta, IdxRecord};
+use crate::logfile::{self, LogFile, CHECKPOINT_EVERY};
+use crate::read;
 use crate::{PipeState, Store, StoreError};
 
 /// Log versions undone per write batch of a rollback.
@@ -135,23 +136,24 @@ impl BreakerState {
     }
 }
 
-/// Walks `_previous` from the version at `offset` to the newest one below `end` (the
-/// visible latest version of that `_id`), `None` if every version is at or past `end`.
+/// Walks `_previous` from the version at `offset` (record at byte `pos`) to the newest one
+/// below `end` (the visible latest version of that `_id`): its offset and position, `None`
+/// if every version is at or past `end`.
 pub(crate) fn visible_version(
-    log: &Snapshot,
+    log: &LogFile,
     mut offset: u64,
+    mut pos: u64,
     end: u64,
-) -> Result<Option<u64>, StoreError> {
+) -> Result<Option<(u64, u64)>, StoreError> {
     while offset >= end {
-        let bytes = log.get(offset.to_be_bytes())?.ok_or_else(|| {
-            StoreError::corrupt("log", format!("missing version at offset {offset}"))
-        })?;
-        match codec::decode_header(&bytes)?.previous {
-            Some(p) => offset = p,
+        let bytes = log.record_at(pos, offset)?;
+        let h = codec::decode_header(&bytes)?;
+        match h.previous {
+            Some(p) => (offset, pos) = (p, h.previous_pos),
             None => return Ok(None),
         }
     }
-    Ok(Some(offset))
+    Ok(Some((offset, pos)))
 }
 
 impl Store {
@@ -221,24 +223,25 @@ impl Store {
             .load_meta(dataset)?
             .ok_or_else(|| StoreError::NoSuchDataset(dataset.to_owned()))?;
         let parts = self.parts(meta.num)?;
-        loop {
-            let log = parts.log.snapshot();
+        while meta.next_offset > st.start {
             let idx = parts.idx.snapshot();
-            let mut undo: Vec<(u64, fjall::Slice)> = Vec::new();
-            for kv in log.range(st.start.to_be_bytes()..).rev() {
-                let (k, v) = kv?;
-                undo.push((codec::be_u64(&k, "log key")?, v));
-                if undo.len() >= ROLLBACK_BATCH {
-                    break;
-                }
+            let lowest = st.start.max(meta.next_offset.saturating_sub(ROLLBACK_BATCH as u64));
+            let mut undo: Vec<(u64, u64, Vec<u8>)> = Vec::new();
+            let mut log = read::cursor_at(
+                parts.log.clone(),
+                &idx,
+                lowest,
+                meta.next_offset,
+                meta.log_end,
+            )?;
+            while let Some((offset, pos, r)) = log.next()? {
+                undo.push((offset, pos, log.payload(r).to_vec()));
             }
-            let Some(lowest) = undo.last().map(|u| u.0) else {
-                break;
-            };
+            let lowest_pos = undo.first().map_or(meta.log_end, |u| u.1);
             // Newest first, so for an `_id` with several hidden versions the oldest one's
             // `_previous` decides where its index entry ends up.
             let mut restored: foldhash::HashMap<String, Option<IdxRecord>> = Default::default();
-            for (_, bytes) in &undo {
+            for (_, _, bytes) in undo.iter().rev() {
                 let h = codec::decode_header(bytes)?;
                 let cur = match restored.get(h.id) {
                     Some(_) => None,
@@ -252,23 +255,24 @@ impl Store {
                 let rec = match h.previous {
                     None => None,
                     Some(p) => {
-                        let pb = log.get(p.to_be_bytes())?.ok_or_else(|| {
-                            StoreError::corrupt("log", format!("missing version at offset {p}"))
-                        })?;
+                        let pb = parts.log.record_at(h.previous_pos, p)?;
                         let ph = codec::decode_header(&pb)?;
                         Some(IdxRecord {
                             offset: p,
                             dense,
                             hash: ph.hash,
                             deleted: ph.deleted,
+                            pos: h.previous_pos,
                         })
                     }
                 };
                 restored.insert(h.id.to_owned(), rec);
             }
             let mut batch = self.keyspace.batch();
-            for (offset, _) in &undo {
-                batch.remove(&parts.log, offset.to_be_bytes());
+            for (offset, _, _) in &undo {
+                if offset % CHECKPOINT_EVERY == 0 {
+                    batch.remove(&parts.idx, logfile::checkpoint_key(*offset));
+                }
             }
             for (id, rec) in restored {
                 match rec {
@@ -278,9 +282,12 @@ impl Store {
             }
             meta.versions -= undo.len() as u64;
             meta.next_offset = lowest;
+            meta.log_end = lowest_pos;
             batch.insert(&self.meta, codec::ds_key(dataset), meta.encode());
             self.commit_batch(batch)?;
         }
+        // The records past the end were never visible; the file can shrink now.
+        parts.log.cut_to(meta.log_end)?;
         let mut batch = self.keyspace.batch();
         let restored = DatasetMeta {
             num: meta.num,

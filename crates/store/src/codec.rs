@@ -7,6 +7,9 @@ use crate::StoreError;
 
 /// Version byte leading every stored record; bump on a format change.
 pub const FORMAT: u8 = 1;
+/// Version byte of dataset records and log records since the log moved out of fjall into
+/// its own file (format 1: the log was a fjall partition; such stores are refused).
+pub const LOG_FORMAT: u8 = 2;
 
 // ---- meta partition keys ----
 
@@ -51,35 +54,44 @@ pub fn be_u64(b: &[u8], what: &'static str) -> Result<u64, StoreError> {
 
 // ---- dataset meta ----
 
+const META_LEN: usize = 49;
+
 /// Per-dataset counters, rewritten at every commit.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DatasetMeta {
-    /// Internal number naming the dataset's partitions (`d<num>_log`, `d<num>_idx`).
+    /// Internal number naming the dataset's index partition (`d<num>_idx`) and log file
+    /// (`logs/<num>.log`).
     pub num: u64,
     pub next_offset: u64,
     pub live: u64,
     pub versions: u64,
     /// Next dense entity number (one per distinct `_id`, the seen-bitset index).
     pub next_dense: u64,
+    /// Committed length of the log file in bytes.
+    pub log_end: u64,
 }
 
 impl DatasetMeta {
     pub fn encode(&self) -> Vec<u8> {
-        let mut v = Vec::with_capacity(41);
-        v.push(FORMAT);
+        let mut v = Vec::with_capacity(META_LEN);
+        v.push(LOG_FORMAT);
         for x in [
             self.num,
             self.next_offset,
             self.live,
             self.versions,
             self.next_dense,
+            self.log_end,
         ] {
             v.extend_from_slice(&x.to_be_bytes());
         }
         v
     }
     pub fn decode(b: &[u8]) -> Result<Self, StoreError> {
-        if b.len() != 41 || b[0] != FORMAT {
+        if b.len() == 41 && b[0] == FORMAT {
+            return Err(StoreError::OldFormat);
+        }
+        if b.len() != META_LEN || b[0] != LOG_FORMAT {
             return Err(StoreError::corrupt(
                 "dataset meta",
                 format!("{} bytes, version {:?}", b.len(), b.first()),
@@ -92,6 +104,7 @@ impl DatasetMeta {
             live: f(2)?,
             versions: f(3)?,
             next_dense: f(4)?,
+            log_end: f(5)?,
         })
     }
 }
@@ -105,19 +118,22 @@ pub struct IdxRecord {
     pub dense: u64,
     pub hash: u128,
     pub deleted: bool,
+    /// Byte position of the version's record in the log file.
+    pub pos: u64,
 }
 
 impl IdxRecord {
-    pub fn encode(&self) -> [u8; 33] {
-        let mut b = [0u8; 33];
+    pub fn encode(&self) -> [u8; 41] {
+        let mut b = [0u8; 41];
         b[..8].copy_from_slice(&self.offset.to_be_bytes());
         b[8..16].copy_from_slice(&self.dense.to_be_bytes());
         b[16..32].copy_from_slice(&self.hash.to_be_bytes());
         b[32] = self.deleted as u8;
+        b[33..].copy_from_slice(&self.pos.to_be_bytes());
         b
     }
     pub fn decode(b: &[u8]) -> Result<Self, StoreError> {
-        if b.len() != 33 {
+        if b.len() != 41 {
             return Err(StoreError::corrupt(
                 "index record",
                 format!("{} bytes", b.len()),
@@ -133,11 +149,12 @@ impl IdxRecord {
             dense: be_u64(&b[8..], "index record")?,
             hash,
             deleted: b[32] == 1,
+            pos: be_u64(&b[33..], "index record")?,
         })
     }
 }
 
-// ---- log records: key = offset as 8 bytes big-endian ----
+// ---- log records (payloads of the log file's frames, `logfile.rs`) ----
 
 /// The fixed part of a log record, readable without decoding the body.
 #[derive(Debug)]
@@ -145,25 +162,31 @@ pub struct LogHeader<'a> {
     pub deleted: bool,
     pub ts: i64,
     pub previous: Option<u64>,
+    /// Byte position of the previous version's record (set with `previous`).
+    pub previous_pos: u64,
     pub hash: u128,
     pub id: &'a str,
     /// `bin`-encoded dict of the user properties, in their original order.
     pub body: &'a [u8],
 }
 
-/// Appends a log record: version, flags, ts, previous+1, hash, id, body.
+/// Appends a log record: version, flags, ts, previous+1, [previous position], hash, id, body.
+/// `previous` is the offset and byte position of the previous version.
 pub fn encode_log(
     out: &mut Vec<u8>,
     deleted: bool,
     ts: i64,
-    previous: Option<u64>,
+    previous: Option<(u64, u64)>,
     hash: u128,
     id: &str,
 ) {
-    out.push(FORMAT);
+    out.push(LOG_FORMAT);
     out.push(deleted as u8);
     bin::varint(out, ((ts << 1) ^ (ts >> 63)) as u64);
-    bin::varint(out, previous.map_or(0, |p| p + 1));
+    bin::varint(out, previous.map_or(0, |p| p.0 + 1));
+    if let Some((_, pos)) = previous {
+        bin::varint(out, pos);
+    }
     out.extend_from_slice(&hash.to_be_bytes());
     bin::varint(out, id.len() as u64);
     out.extend_from_slice(id.as_bytes());
@@ -211,13 +234,17 @@ impl<'a> Cursor<'a> {
 
 pub fn decode_header(b: &[u8]) -> Result<LogHeader<'_>, StoreError> {
     let mut c = Cursor { b, pos: 0 };
-    if c.byte()? != FORMAT {
+    if c.byte()? != LOG_FORMAT {
         return Err(StoreError::corrupt("log record", "unknown format version"));
     }
     let deleted = c.byte()? == 1;
     let z = c.varint()?;
     let ts = ((z >> 1) as i64) ^ -((z & 1) as i64);
     let previous = c.varint()?.checked_sub(1);
+    let previous_pos = match previous {
+        Some(_) => c.varint()?,
+        None => 0,
+    };
     let hash = u128::from_be_bytes(
         c.take(16)?
             .try_into()
@@ -230,6 +257,7 @@ pub fn decode_header(b: &[u8]) -> Result<LogHeader<'_>, StoreError> {
         deleted,
         ts,
         previous,
+        previous_pos,
         hash,
         id,
         body: &b[c.pos..],
@@ -325,12 +353,12 @@ mod tests {
         m.insert("_id".into(), Value::from("x"));
         m.insert("a".into(), Value::from("y"));
         let mut out = Vec::new();
-        encode_log(&mut out, true, -5, Some(3), 77, "x");
+        encode_log(&mut out, true, -5, Some((3, 900)), 77, "x");
         pumphouse_value::hash::EntityEncoder::default().encode(&m, &mut out);
         let h = decode_header(&out).unwrap();
         assert_eq!(
-            (h.deleted, h.ts, h.previous, h.hash, h.id),
-            (true, -5, Some(3), 77, "x")
+            (h.deleted, h.ts, h.previous, h.previous_pos, h.hash, h.id),
+            (true, -5, Some(3), 900, 77, "x")
         );
         let e = decode_entity(9, &out).unwrap();
         let keys: Vec<_> = e.as_dict().unwrap().keys().cloned().collect();
@@ -363,6 +391,7 @@ mod tests {
             dense: 2,
             hash: u128::MAX - 1,
             deleted: true,
+            pos: u64::MAX - 7,
         };
         assert_eq!(IdxRecord::decode(&r.encode()).unwrap(), r);
         let m = DatasetMeta {
@@ -371,7 +400,14 @@ mod tests {
             live: 3,
             versions: 4,
             next_dense: 5,
+            log_end: 6,
         };
         assert_eq!(DatasetMeta::decode(&m.encode()).unwrap(), m);
+        let mut old = m.encode()[..41].to_vec();
+        old[0] = FORMAT;
+        assert!(matches!(
+            DatasetMeta::decode(&old),
+            Err(StoreError::OldFormat)
+        ));
     }
 }

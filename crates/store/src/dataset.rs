@@ -2,12 +2,14 @@
 //! clean-up of half-created or half-deleted datasets when the store opens.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use fjall::{PartitionCreateOptions, PartitionHandle};
 use pumphouse_value::{Map, Value};
 
 use crate::codec::{self, DatasetMeta};
 use crate::lock::mutex;
+use crate::logfile::LogFile;
 use crate::{PipeState, Store, StoreError};
 
 /// Summary of one dataset.
@@ -36,11 +38,14 @@ pub struct BreakerSummary {
     pub message: Option<String>,
 }
 
-/// The two partitions of a dataset.
+/// A dataset's log file and index partition.
 pub(crate) struct Parts {
-    pub log: PartitionHandle,
+    pub log: Arc<LogFile>,
     pub idx: PartitionHandle,
 }
+
+/// Log files kept open beyond those in use; past this, unused ones are closed.
+const OPEN_LOGS: usize = 256;
 
 pub(crate) fn check_dataset_id(id: &str) -> Result<(), StoreError> {
     if id.is_empty() {
@@ -71,16 +76,25 @@ impl Store {
             .transpose()
     }
 
-    /// Opens (creating when missing) the partitions of dataset number `num`.
+    /// The log file of dataset `num`, opened (created when missing) once and shared.
+    fn log_file(&self, num: u64) -> Result<Arc<LogFile>, StoreError> {
+        let mut logs = mutex(&self.logs);
+        if let Some(f) = logs.get(&num) {
+            return Ok(f.clone());
+        }
+        if logs.len() >= OPEN_LOGS {
+            logs.retain(|_, f| Arc::strong_count(f) > 1);
+        }
+        let f = Arc::new(LogFile::open(&self.log_dir, num)?);
+        logs.insert(num, f.clone());
+        Ok(f)
+    }
+
+    /// Opens (creating when missing) the log file and index partition of dataset `num`.
     pub(crate) fn parts(&self, num: u64) -> Result<Parts, StoreError> {
+        let log = self.log_file(num)?;
         // fjall keeps a partition's options from its creation; these apply to new datasets.
         let mt = self.opts.memtable_bytes.max(1 << 20);
-        let log_opts = PartitionCreateOptions::default()
-            .max_memtable_size(mt)
-            .bloom_filter_bits(None);
-        let log = self
-            .keyspace
-            .open_partition(&part_name(num, "log"), log_opts)?;
         // The index is read by random point lookups (change detection, the latest-version
         // check of reads): its blocks are stored without compression (the values are 33 bytes
         // around a random 16-byte hash) and hold 1 KiB of data instead of 4, so a lookup that
@@ -239,6 +253,8 @@ impl Store {
     }
 
     fn drop_partitions(&self, num: u64) -> Result<(), StoreError> {
+        // `d<num>_log`: the log partition of stores before the log files (none are opened
+        // any more, but a name is a name).
         for kind in ["log", "idx"] {
             let name = part_name(num, kind);
             if self.keyspace.partition_exists(&name) {
@@ -248,7 +264,11 @@ impl Store {
                 self.keyspace.delete_partition(h)?;
             }
         }
-        Ok(())
+        mutex(&self.logs).remove(&num);
+        match std::fs::remove_file(LogFile::path_in(&self.log_dir, num)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+            _ => Ok(()),
+        }
     }
 
     /// The pipe's state; the default (null `last_seen`) when never saved.
@@ -297,7 +317,7 @@ impl Store {
         self.commit_batch(batch)
     }
 
-    /// Deletes partitions and run state that no dataset record points to (left by a crash
+    /// Deletes partitions, log files and run state that no dataset record points to (left by a crash
     /// between creating a dataset's partitions and its first commit, or inside a delete).
     /// Returns the next dataset number to hand out.
     pub(crate) fn cleanup_orphans(&self) -> Result<u64, StoreError> {
@@ -309,6 +329,16 @@ impl Store {
             let num = name
                 .strip_prefix('d')
                 .and_then(|r| r.strip_suffix("_log").or_else(|| r.strip_suffix("_idx")))
+                .and_then(|n| n.parse::<u64>().ok());
+            if let Some(num) = num.filter(|n| !live.contains(n)) {
+                self.drop_partitions(num)?;
+            }
+        }
+        for entry in std::fs::read_dir(&self.log_dir)? {
+            let name = entry?.file_name();
+            let num = name
+                .to_str()
+                .and_then(|n| n.strip_suffix(".log"))
                 .and_then(|n| n.parse::<u64>().ok());
             if let Some(num) = num.filter(|n| !live.contains(n)) {
                 self.drop_partitions(num)?;

@@ -34,6 +34,10 @@ pub enum StoreError {
     /// A commit failed earlier; the writer's staged state is gone. Open a new writer.
     #[error("writer for dataset {0:?} failed before and must be dropped")]
     WriterFailed(String),
+    /// The store was written by a pumphouse before 2026-12-04, which kept each dataset's log
+    /// inside fjall (dataset record format 1); this one keeps logs in files of their own.
+    #[error("the store was written by an older pumphouse (dataset logs inside fjall, format 1) and this version keeps them in log files (format 2); run the pipes again into a new --data directory (the old one can then be deleted)")]
+    OldFormat,
 }
 
 impl StoreError {

@@ -1,7 +1,9 @@
 //! Pumphouse's embedded store: datasets as append-only logs of entity versions with an `_id`
 //! index, change detection, deletion tracking for full runs, the populated flag and per-pipe
-//! state, on the fjall LSM engine. A batch of versions and the pipe state that produced it
-//! commit in one atomic write batch. The on-disk format is described in docs/storage.md.
+//! state. Each log is an append-only file of its own; everything else lives in the fjall LSM
+//! engine. A batch of versions is written to its log file and synced, then its index
+//! entries, the dataset's committed log length and the pipe state commit in one atomic fjall
+//! write batch. The on-disk format is described in docs/storage.md.
 
 mod bitset;
 mod breaker;
@@ -13,14 +15,15 @@ mod deps;
 mod error;
 mod index;
 mod lock;
+mod logfile;
 mod newids;
 mod pipe;
 mod prepare;
 mod read;
 mod writer;
 
-use std::collections::HashSet;
-use std::path::Path;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use fjall::{Config, Keyspace, PartitionCreateOptions, PartitionHandle};
@@ -101,6 +104,10 @@ pub struct Store {
     locks: Mutex<HashSet<String>>,
     /// Next internal dataset number.
     next_num: Mutex<u64>,
+    /// The folder of the datasets' log files (`<store>/logs`).
+    log_dir: PathBuf,
+    /// Open log files by dataset number.
+    logs: Mutex<HashMap<u64, Arc<logfile::LogFile>>>,
 }
 
 impl Store {
@@ -111,6 +118,8 @@ impl Store {
 
     pub fn open_with(dir: &Path, opts: StoreOptions) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir)?;
+        let log_dir = dir.join("logs");
+        std::fs::create_dir_all(&log_dir)?;
         let keyspace = Config::new(dir)
             .cache_size(opts.cache_bytes)
             .max_write_buffer_size(opts.write_buffer_bytes)
@@ -126,6 +135,8 @@ impl Store {
             opts,
             locks: Mutex::new(HashSet::new()),
             next_num: Mutex::new(1),
+            log_dir,
+            logs: Mutex::new(HashMap::new()),
         };
         let next = store.cleanup_orphans()?;
         *lock::mutex(&store.next_num) = next;
@@ -138,6 +149,7 @@ impl Store {
     }
 
     /// Forces the journal to disk with fsync (e.g. at shutdown when running with `Buffer`).
+    /// Log files need no such call: a commit syncs its log file before it commits.
     pub fn sync(&self) -> Result<(), StoreError> {
         Ok(self.keyspace.persist(PersistMode::SyncAll)?)
     }

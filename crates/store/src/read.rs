@@ -1,11 +1,14 @@
 //! Streaming reads of a dataset's log (history or latest-only, with or without deleted
 //! versions, since an offset) and lookups by `_id`, all on one consistent snapshot.
 
+use std::sync::Arc;
+
 use fjall::Snapshot;
 use pumphouse_value::Value;
 
 use crate::breaker::{self, BreakerState};
 use crate::codec::{self, DatasetMeta, IdxRecord};
+use crate::logfile::{self, Cursor, LogFile, CHECKPOINT_EVERY};
 use crate::{Store, StoreError};
 
 /// What `Store::read` returns.
@@ -42,12 +45,10 @@ impl ReadOptions {
     }
 }
 
-type KvIter = Box<dyn Iterator<Item = Result<fjall::KvPair, fjall::LsmError>>>;
-
 /// A streaming iterator over a dataset's log. It holds a snapshot: writes committed after
 /// `read` was called are not seen. Memory does not grow with the dataset.
 pub struct ReadIter {
-    log: KvIter,
+    log: Cursor,
     idx: Snapshot,
     opts: ReadOptions,
     /// No `_id` has a second version at the snapshot, so every version is the latest and
@@ -56,14 +57,14 @@ pub struct ReadIter {
     returned: usize,
     done: bool,
     /// Versions at this offset and later are held back by a circuit breaker (not read), with
-    /// the log snapshot to find the visible latest version of an `_id` whose newest is.
-    hidden: Option<(u64, Snapshot)>,
+    /// the log file to find the visible latest version of an `_id` whose newest is.
+    hidden: Option<(u64, Arc<LogFile>)>,
 }
 
 impl ReadIter {
-    fn empty(idx: Snapshot, opts: ReadOptions) -> Self {
+    fn empty(log: Arc<LogFile>, idx: Snapshot, opts: ReadOptions) -> Self {
         ReadIter {
-            log: Box::new(std::iter::empty()),
+            log: Cursor::empty(log),
             idx,
             opts,
             all_latest: false,
@@ -75,21 +76,19 @@ impl ReadIter {
 
     fn next_entity(&mut self) -> Result<Option<Value>, StoreError> {
         match self.next_raw()? {
-            Some((offset, bytes)) => codec::decode_entity(offset, &bytes).map(Some),
+            Some((offset, bytes)) => codec::decode_entity(offset, bytes).map(Some),
             None => Ok(None),
         }
     }
 
     /// The next version as stored (offset and log record), without decoding it: for
     /// writing it out with `write_json`.
-    pub fn next_raw(&mut self) -> Result<Option<(u64, fjall::Slice)>, StoreError> {
+    pub fn next_raw(&mut self) -> Result<Option<(u64, &[u8])>, StoreError> {
         if self.done || self.opts.limit.is_some_and(|l| self.returned >= l) {
             return Ok(None);
         }
-        while let Some(kv) = self.log.next() {
-            let (k, v) = kv.inspect_err(|_| self.done = true)?;
-            let offset = codec::be_u64(&k, "log key")?;
-            let h = codec::decode_header(&v)?;
+        while let Some((offset, _, range)) = self.log.next().inspect_err(|_| self.done = true)? {
+            let h = codec::decode_header(self.log.payload(range.clone()))?;
             if h.deleted && !self.opts.deleted {
                 continue;
             }
@@ -101,7 +100,7 @@ impl ReadIter {
                     .transpose()?;
                 let latest = match (latest, &self.hidden) {
                     (Some(r), Some((end, log))) if r.offset >= *end => {
-                        breaker::visible_version(log, r.offset, *end)?
+                        breaker::visible_version(log, r.offset, r.pos, *end)?.map(|v| v.0)
                     }
                     (r, _) => r.map(|r| r.offset),
                 };
@@ -110,7 +109,7 @@ impl ReadIter {
                 }
             }
             self.returned += 1;
-            return Ok(Some((offset, v)));
+            return Ok(Some((offset, self.log.payload(range))));
         }
         self.done = true;
         Ok(None)
@@ -163,24 +162,25 @@ impl Store {
             .ok_or_else(|| StoreError::NoSuchDataset(id.to_owned()))?;
         let parts = self.parts(meta.num)?;
         let instant = self.keyspace.instant();
-        let (log, idx) = (
-            parts.log.snapshot_at(instant),
-            parts.idx.snapshot_at(instant),
-        );
+        let idx = parts.idx.snapshot_at(instant);
         let start = match opts.since {
             None => 0,
             Some(s) => match s.checked_add(1) {
                 Some(x) => x,
-                None => return Ok(ReadIter::empty(idx, opts)),
+                None => return Ok(ReadIter::empty(parts.log, idx, opts)),
             },
         };
-        // The dataset record commits with the log, so at the same instant its counters
-        // describe exactly this log: one version per `_id` means none is superseded.
+        // The dataset record commits with the log's index entries and its committed length,
+        // so at the same instant its counters describe exactly this log: one version per
+        // `_id` means none is superseded.
         let meta_at = self.meta.snapshot_at(instant);
         let at = meta_at
             .get(codec::ds_key(id))?
             .map(|b| DatasetMeta::decode(&b))
             .transpose()?;
+        let Some(at) = at.filter(|m| m.num == meta.num) else {
+            return Ok(ReadIter::empty(parts.log, idx, opts));
+        };
         let held = match uncommitted {
             true => None,
             false => meta_at
@@ -188,14 +188,9 @@ impl Store {
                 .map(|b| BreakerState::decode(&b))
                 .transpose()?,
         };
-        let all_latest =
-            held.is_none() && at.is_some_and(|m| m.num == meta.num && m.versions == m.next_dense);
-        let hidden = held.map(|st| (st.start, parts.log.snapshot_at(instant)));
-        let log: KvIter = match &hidden {
-            Some((end, _)) if start >= *end => Box::new(std::iter::empty()),
-            Some((end, _)) => Box::new(log.range(start.to_be_bytes()..end.to_be_bytes())),
-            None => Box::new(log.range(start.to_be_bytes()..)),
-        };
+        let all_latest = held.is_none() && at.versions == at.next_dense;
+        let end = held.as_ref().map_or(at.next_offset, |st| st.start);
+        let log = cursor_at(parts.log.clone(), &idx, start, end, at.log_end)?;
         Ok(ReadIter {
             log,
             idx,
@@ -203,7 +198,7 @@ impl Store {
             all_latest,
             returned: 0,
             done: false,
-            hidden,
+            hidden: held.map(|st| (st.start, parts.log)),
         })
     }
 
@@ -225,29 +220,22 @@ impl Store {
         };
         let parts = self.parts(meta.num)?;
         let instant = self.keyspace.instant();
-        let (log, idx) = (
-            parts.log.snapshot_at(instant),
-            parts.idx.snapshot_at(instant),
-        );
+        let idx = parts.idx.snapshot_at(instant);
         let Some(rec) = idx.get(entity_id.as_bytes())? else {
             return Ok(None);
         };
-        let mut offset = IdxRecord::decode(&rec)?.offset;
+        let rec = IdxRecord::decode(&rec)?;
+        let (mut offset, mut pos) = (rec.offset, rec.pos);
         if !uncommitted {
             let held = self.meta.snapshot_at(instant).get(breaker::key(id))?;
             if let Some(st) = held.map(|b| BreakerState::decode(&b)).transpose()? {
-                match breaker::visible_version(&log, offset, st.start)? {
-                    Some(o) => offset = o,
+                match breaker::visible_version(&parts.log, offset, pos, st.start)? {
+                    Some(v) => (offset, pos) = v,
                     None => return Ok(None),
                 }
             }
         }
-        let bytes = log.get(offset.to_be_bytes())?.ok_or_else(|| {
-            StoreError::corrupt(
-                "index",
-                format!("{entity_id:?} points to missing offset {offset}"),
-            )
-        })?;
+        let bytes = parts.log.record_at(pos, offset)?;
         codec::decode_entity(offset, &bytes).map(Some)
     }
 
@@ -257,4 +245,31 @@ impl Store {
             .load_meta(id)?
             .and_then(|m| m.next_offset.checked_sub(1)))
     }
+}
+
+/// A cursor over the records from offset `start` up to (not including) `end`, within the
+/// first `log_end` bytes of the file, found through the checkpoints of `idx`.
+pub(crate) fn cursor_at(
+    log: Arc<LogFile>,
+    idx: &Snapshot,
+    start: u64,
+    end: u64,
+    log_end: u64,
+) -> Result<Cursor, StoreError> {
+    if start >= end {
+        return Ok(Cursor::empty(log));
+    }
+    let from = start / CHECKPOINT_EVERY * CHECKPOINT_EVERY;
+    let pos = match from {
+        0 => 0,
+        _ => {
+            let b = idx.get(logfile::checkpoint_key(from))?.ok_or_else(|| {
+                StoreError::corrupt("log checkpoint", format!("none for offset {from}"))
+            })?;
+            codec::be_u64(&b, "log checkpoint")?
+        }
+    };
+    let mut c = Cursor::new(log, pos, from, end, log_end);
+    c.skip_to(start)?;
+    Ok(c)
 }

@@ -10,6 +10,7 @@ use crate::breaker::{self, BreakerConfig, BreakerState};
 use crate::codec::{self, DatasetMeta, IdxRecord};
 use crate::dataset::{check_dataset_id, run_state_value, Parts};
 use crate::lock::DatasetLock;
+use crate::logfile::{self, CHECKPOINT_EVERY};
 use crate::newids::NewIds;
 use crate::prepare::{self, Prepared};
 use crate::{PipeState, Store, StoreError};
@@ -36,19 +37,21 @@ impl WriteStats {
 /// A run's memtables at least this large are sealed when it ends.
 const SEAL_AT_RUN_END: u32 = 1 << 20;
 
-/// Seals the dataset's memtables when a run ends, so fjall flushes them to disk now instead
+/// Seals the dataset's index memtable when a run ends, so fjall flushes them to disk now instead
 /// of keeping them in memory until they fill (up to `memtable_bytes` per partition) while the
 /// next pipe runs: in a chain of pipes each one's memtables were still held during the next
 /// one's run. Small ones (frequent small runs under `serve`) are left to grow. Failing to seal
 /// is harmless (they are flushed when full), so errors are ignored.
 fn seal_memtables(parts: &Parts) {
     use fjall::AbstractTree;
-    for p in [&parts.log, &parts.idx] {
-        if p.tree.active_memtable_size() >= SEAL_AT_RUN_END {
-            let _ = p.rotate_memtable();
-        }
+    if parts.idx.tree.active_memtable_size() >= SEAL_AT_RUN_END {
+        let _ = parts.idx.rotate_memtable();
     }
 }
+
+/// Staged log records are written to the log file (past its committed end) once this many
+/// bytes are buffered, so the commit's sync has less left to write.
+const LOG_WRITE_BYTES: usize = 1 << 20;
 
 /// Which commit of a run this is.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -81,7 +84,16 @@ pub struct Writer<'s> {
     /// Committed meta plus what is staged.
     meta: DatasetMeta,
     exists: bool,
+    /// Extra items for the next commit's batch (the populated flag of `finish_full_run`).
     batch: Option<fjall::Batch>,
+    /// Framed log records staged and not yet written to the file.
+    log_buf: Vec<u8>,
+    /// File position up to which staged records were written (`log_buf` goes there).
+    log_written: u64,
+    /// The committed length of the log file.
+    log_committed: u64,
+    /// Checkpoints (offset, byte position) of the staged records.
+    checkpoints: Vec<(u64, u64)>,
     /// Foldhash: SipHash was a visible share of the sink thread.
     staged_idx: foldhash::HashMap<String, IdxRecord>,
     /// Set when the dataset had no `_id` when the writer opened: the `_id`s this writer
@@ -98,7 +110,6 @@ pub struct Writer<'s> {
     resumed: bool,
     mark_deletion_tracked: bool,
     failed: bool,
-    buf: Vec<u8>,
     /// Set by `pipeline()`: batches of `write` are encoded on a thread of their own, started
     /// at the first `write` (a writer fed by `write_encoded` never starts it).
     pipelined: bool,
@@ -142,6 +153,8 @@ impl Store {
         }
         let release_held = exists && self.meta.contains_key(breaker::key(dataset))?;
         let parts = self.parts(meta.num)?;
+        // Bytes past the committed end are from a writer that did not commit.
+        parts.log.cut_to(meta.log_end)?;
         let run_pipe = if exists {
             self.run_pipe(meta.num)?
         } else {
@@ -189,6 +202,10 @@ impl Store {
             meta,
             exists,
             batch: None,
+            log_buf: Vec::new(),
+            log_written: meta.log_end,
+            log_committed: meta.log_end,
+            checkpoints: Vec::new(),
             staged_idx: foldhash::HashMap::default(),
             // Every index entry of such a dataset is written by this writer (it holds the
             // lock), so the ids it added are all the index can hold.
@@ -200,7 +217,6 @@ impl Store {
             resumed,
             mark_deletion_tracked: false,
             failed: false,
-            buf: Vec::with_capacity(1024),
             pipelined: false,
             pipeline: None,
             breaker: None,
@@ -425,24 +441,28 @@ impl<'s> Writer<'s> {
                 self.meta.next_dense - 1
             }
         };
-        self.buf.clear();
-        codec::encode_log(
-            &mut self.buf,
-            deleted,
-            ts,
-            prev.map(|p| p.offset),
-            hash,
-            &id,
-        );
-        self.buf.extend_from_slice(body);
-        let batch = self.batch.get_or_insert_with(|| {
-            fjall::Batch::with_capacity(
-                self.store.keyspace.clone(),
-                2 * self.staged_idx.capacity().max(1024),
-            )
+        let pos = self.meta.log_end;
+        let before = self.log_buf.len();
+        logfile::frame(&mut self.log_buf, offset, |out| {
+            codec::encode_log(
+                out,
+                deleted,
+                ts,
+                prev.map(|p| (p.offset, p.pos)),
+                hash,
+                &id,
+            );
+            out.extend_from_slice(body);
         });
-        batch.insert(&self.parts.log, offset.to_be_bytes(), self.buf.as_slice());
-        self.staged_bytes += self.buf.len() as u64;
+        let len = (self.log_buf.len() - before) as u64;
+        self.meta.log_end += len;
+        self.staged_bytes += len;
+        if offset % CHECKPOINT_EVERY == 0 && offset > 0 {
+            self.checkpoints.push((offset, pos));
+        }
+        if self.log_buf.len() >= LOG_WRITE_BYTES {
+            self.write_log()?;
+        }
         self.staged_idx.insert(
             id,
             IdxRecord {
@@ -450,6 +470,7 @@ impl<'s> Writer<'s> {
                 dense,
                 hash,
                 deleted,
+                pos,
             },
         );
         let was_live = prev.is_some_and(|p| !p.deleted);
@@ -461,6 +482,20 @@ impl<'s> Writer<'s> {
         self.meta.next_offset += 1;
         self.meta.versions += 1;
         Ok(dense)
+    }
+
+    /// Writes the buffered log records to the file, past its committed end.
+    fn write_log(&mut self) -> Result<(), StoreError> {
+        if self.log_buf.is_empty() {
+            return Ok(());
+        }
+        self.parts
+            .log
+            .write_at(self.log_written, &self.log_buf)
+            .inspect_err(|_| self.failed = true)?;
+        self.log_written += self.log_buf.len() as u64;
+        self.log_buf.clear();
+        Ok(())
     }
 
     /// Commits everything staged together with the pipe's new state in one atomic batch,
@@ -490,8 +525,23 @@ impl<'s> Writer<'s> {
         self.apply_encoded(false, true)?;
         let store = self.store;
         let end_run = end == End::FullRun;
+        // The records reach the disk before the commit that makes them part of the dataset.
+        self.write_log()?;
+        if self.log_written > self.log_committed {
+            self.parts
+                .log
+                .sync()
+                .inspect_err(|_| self.failed = true)?;
+        }
         let mut batch = self.batch.take().unwrap_or_else(|| store.keyspace.batch());
         let tripped_now = self.stage_breaker(&mut batch, end != End::No);
+        for (offset, pos) in self.checkpoints.drain(..) {
+            batch.insert(
+                &self.parts.idx,
+                logfile::checkpoint_key(offset),
+                pos.to_be_bytes(),
+            );
+        }
         for (id, rec) in self.staged_idx.drain() {
             batch.insert(&self.parts.idx, id.into_bytes(), rec.encode());
         }
@@ -548,6 +598,7 @@ impl<'s> Writer<'s> {
             return Err(e);
         }
         self.exists = true;
+        self.log_committed = self.meta.log_end;
         if let Some(f) = self.full.as_mut() {
             f.fresh = false;
             f.stale.clear();
@@ -630,10 +681,14 @@ impl<'s> Writer<'s> {
     fn track_deletions(&mut self) -> Result<WriteStats, StoreError> {
         let mut total = WriteStats::default();
         let snapshot = self.parts.idx.snapshot();
-        let log = self.parts.log.snapshot();
+        let log = self.parts.log.clone();
         let mut enc = EntityEncoder::default();
         for kv in snapshot.iter() {
             let (k, v) = kv?;
+            if logfile::is_checkpoint_key(&k) {
+                // Checkpoints sort after every `_id`.
+                break;
+            }
             let rec = IdxRecord::decode(&v)?;
             if rec.deleted
                 || self
@@ -645,12 +700,7 @@ impl<'s> Writer<'s> {
             }
             let id = std::str::from_utf8(&k)
                 .map_err(|_| StoreError::corrupt("index key", "not utf-8"))?;
-            let bytes = log.get(rec.offset.to_be_bytes())?.ok_or_else(|| {
-                StoreError::corrupt(
-                    "index",
-                    format!("{id:?} points to missing offset {}", rec.offset),
-                )
-            })?;
+            let bytes = log.record_at(rec.pos, rec.offset)?;
             let h = codec::decode_header(&bytes)?;
             let mut m = codec::decode_body(&h)?;
             if self.mark_deletion_tracked {
