@@ -119,7 +119,11 @@ impl Store {
     pub fn open_with(dir: &Path, opts: StoreOptions) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir)?;
         let log_dir = dir.join("logs");
-        std::fs::create_dir_all(&log_dir)?;
+        if !log_dir.is_dir() {
+            std::fs::create_dir_all(&log_dir)?;
+            // The folder's name durable, like the log files' names (`LogFile::open`).
+            std::fs::File::open(dir)?.sync_all()?;
+        }
         let keyspace = Config::new(dir)
             .cache_size(opts.cache_bytes)
             .max_write_buffer_size(opts.write_buffer_bytes)

@@ -91,15 +91,22 @@ impl LogFile {
         dir.join(format!("{num}.log"))
     }
 
-    /// Opens the log of dataset `num` in `dir`, creating an empty one when missing.
+    /// Opens the log of dataset `num` in `dir`, creating an empty one when missing. A new
+    /// file's directory entry is synced before it is used: `sync` (fdatasync) makes the
+    /// file's bytes durable but not its name, and a dataset record whose log file vanished
+    /// in a power loss would be a dataset without its versions.
     pub(crate) fn open(dir: &Path, num: u64) -> Result<LogFile, StoreError> {
         let path = Self::path_in(dir, num);
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)?;
+        let mut opts = OpenOptions::new();
+        opts.read(true).write(true);
+        let file = match opts.clone().create_new(true).open(&path) {
+            Ok(f) => {
+                File::open(dir)?.sync_all()?;
+                f
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => opts.open(&path)?,
+            Err(e) => return Err(e.into()),
+        };
         Ok(LogFile { file, path })
     }
 
@@ -123,6 +130,8 @@ impl LogFile {
     }
 
     pub(crate) fn write_at(&self, pos: u64, bytes: &[u8]) -> Result<(), StoreError> {
+        // No early write-back (`sync_file_range` after each write): tried, it made full runs
+        // ~8% slower (docs/BENCHMARKS.md, "Seventh session").
         Ok(self.file.write_all_at(bytes, pos)?)
     }
 

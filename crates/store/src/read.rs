@@ -189,8 +189,12 @@ impl Store {
                 .transpose()?,
         };
         let all_latest = held.is_none() && at.versions == at.next_dense;
-        let end = held.as_ref().map_or(at.next_offset, |st| st.start);
-        let log = cursor_at(parts.log.clone(), &idx, start, end, at.log_end)?;
+        // Held-back records end where the breaker run began: a reader never reads ahead
+        // into them, so a rollback that cuts them off meanwhile cannot cut a read short.
+        let (end, log_end) = held.as_ref().map_or((at.next_offset, at.log_end), |st| {
+            (st.start, st.meta_before.log_end)
+        });
+        let log = cursor_at(parts.log.clone(), &idx, start, end, log_end)?;
         Ok(ReadIter {
             log,
             idx,
