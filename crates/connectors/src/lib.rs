@@ -49,6 +49,10 @@ pub trait Source: Send {
     fn end_last_seen(&self) -> Option<Value> {
         None
     }
+    /// The pipe reads only these user properties of each entity (`dtl::Program::
+    /// source_properties`; the `_` properties always): a source may leave the others out.
+    /// The default keeps everything.
+    fn only_properties(&mut self, _keys: std::sync::Arc<[String]>) {}
 }
 
 /// Counts reported by a sink.

@@ -15,6 +15,7 @@ mod memory;
 mod ns;
 mod owned;
 mod path;
+mod reads;
 mod transforms;
 mod wildcard;
 
@@ -112,6 +113,8 @@ pub struct Program {
     indexes: Vec<ast::IndexDef>,
     /// `transform_owned` can use the source as the target (see `owned`).
     moves_source: bool,
+    /// The source properties the rules can read; `None`: any (see `reads`).
+    source_properties: Option<Vec<String>>,
 }
 
 /// Compiles a rules object (`{"default": [...], "other": [...]}`).
@@ -159,6 +162,7 @@ pub fn compile(rules: &serde_json::Value, opts: &Options) -> Result<Program, Vec
     let default = default.unwrap_or(0);
     Ok(Program {
         moves_source: owned::moves_source(&compiled[default]),
+        source_properties: reads::source_properties(&compiled, opts.namespaced_identifiers),
         rules: compiled,
         rule_names: c.rule_names,
         default,
@@ -239,6 +243,13 @@ impl Program {
             filtered: false,
             created,
         })
+    }
+
+    /// The user properties of a source entity (names not starting with `_`) that the
+    /// program can read; `None` when it may read any. A source may leave the others out of
+    /// the entities it hands this program: the output is the same.
+    pub fn source_properties(&self) -> Option<&[String]> {
+        self.source_properties.as_deref()
     }
 
     /// The names of the rules, in the order written.

@@ -36,6 +36,11 @@ impl Wildcard {
         self.simple == Simple::All
     }
 
+    /// The one name the pattern matches in plain mode, if it has no wildcard.
+    pub fn exact(&self) -> Option<&str> {
+        (self.simple == Simple::Exact).then_some(self.text.as_str())
+    }
+
     /// Whether the pattern matches the whole name (plain mode).
     pub fn matches(&self, name: &str) -> bool {
         match self.simple {

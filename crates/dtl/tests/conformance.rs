@@ -6,6 +6,9 @@ use pumphouse_value::transit::{from_json, to_string};
 use pumphouse_value::Value;
 use serde_json::Value as J;
 
+mod projection;
+use projection::same_when_projected;
+
 /// Cases that contradict the documentation, each explained with the evidence in
 /// docs/dtl-deviations.md. Every other case must pass.
 const DEVIATIONS: &[&str] = &[];
@@ -36,8 +39,8 @@ fn show(v: &Option<Value>) -> String {
     v.as_ref().map_or("null".into(), to_string)
 }
 
-/// Runs one case; `Err` describes the mismatch.
-fn run(case: &J) -> Result<(), String> {
+/// Runs one case; `Err` describes the mismatch. `Ok(true)`: it also ran on a projected source.
+fn run(case: &J) -> Result<bool, String> {
     let prog = compile(&case["rules"], &options(case)).map_err(|e| format!("compile: {e:?}"))?;
     let source = from_json(&case["source"]);
     let previous = case.get("previous").map(from_json);
@@ -56,9 +59,10 @@ fn run(case: &J) -> Result<(), String> {
         params: None,
     };
     let out = prog.transform(&source, &ctx);
+    let projected = same_when_projected(&prog, &source, &ctx, &out)?;
     if case.get("expect_error").and_then(J::as_bool) == Some(true) {
         return match out {
-            Err(_) => Ok(()),
+            Err(_) => Ok(projected),
             Ok(o) => Err(format!("expected an error, got {}", show(&o.target))),
         };
     }
@@ -85,7 +89,7 @@ fn run(case: &J) -> Result<(), String> {
             ));
         }
     }
-    Ok(())
+    Ok(projected)
 }
 
 fn in_scope(case: &J) -> bool {
@@ -104,7 +108,7 @@ fn conformance_cases() {
         )
     });
     let cases: Vec<J> = serde_json::from_str(&text).expect("the cases file is not valid JSON");
-    let (mut pass, mut scope_total, mut scope_pass) = (0, 0, 0);
+    let (mut pass, mut scope_total, mut scope_pass, mut projected) = (0, 0, 0, 0);
     let mut failing_in_scope = Vec::new();
     let mut failing_other = Vec::new();
     for case in &cases {
@@ -112,7 +116,8 @@ fn conformance_cases() {
         let scoped = in_scope(case);
         scope_total += usize::from(scoped);
         match run(case) {
-            Ok(()) => {
+            Ok(p) => {
+                projected += usize::from(p);
                 pass += 1;
                 scope_pass += usize::from(scoped);
             }
@@ -130,6 +135,8 @@ fn conformance_cases() {
         "conformance: {pass}/{} overall, {scope_pass}/{scope_total} in scope",
         cases.len()
     );
+    println!("{projected} passing cases also ran on a source holding only the properties the rules read");
+    assert!(projected > 0, "no case ran on a projected source");
     assert!(
         failing_in_scope.is_empty(),
         "{} in-scope conformance case(s) fail",

@@ -6,6 +6,8 @@ use pumphouse_dtl::{compile, EvalContext, Options};
 use pumphouse_value::transit::{from_json, to_string};
 use serde_json::Value as J;
 
+mod projection;
+
 fn run_case(case: &J) -> Result<(), String> {
     let want_error = case["expected"].get("error").and_then(J::as_str);
     let prog = match compile(&case["rules"], &Options::default()) {
@@ -18,7 +20,9 @@ fn run_case(case: &J) -> Result<(), String> {
             };
         }
     };
-    let out = prog.transform(&from_json(&case["source"]), &EvalContext::empty());
+    let source = from_json(&case["source"]);
+    let out = prog.transform(&source, &EvalContext::empty());
+    projection::same_when_projected(&prog, &source, &EvalContext::empty(), &out)?;
     match (out, want_error) {
         (Err(e), Some(sub)) if e.message.contains(sub) => Ok(()),
         (Err(e), _) => Err(format!("error: {}", e.message)),

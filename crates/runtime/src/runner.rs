@@ -252,7 +252,11 @@ pub fn run_pipe_until(
         crate::completeness::Gate::Wait(why) => return Ok(waiting(why)),
     };
     let inherit = crate::completeness::Inherit::start(store, pipe)?;
-    let mut source = joins.wrap(open_source(&pipe.source, store, &since, ts_limit)?)?;
+    let mut source = open_source(&pipe.source, store, &since, ts_limit)?;
+    if let Some(keys) = crate::transform::source_properties(pipe) {
+        source.only_properties(keys);
+    }
+    let mut source = joins.wrap(source)?;
     let joins = &joins;
     let mut sink = open_sink(&pipe.sink, store, &pipe.id, fresh_full)?;
     let full = fresh_full || sink.is_full_run();

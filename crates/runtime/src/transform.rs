@@ -97,6 +97,19 @@ fn dtl_step(
     Ok(())
 }
 
+/// The user properties of a source entity the pipe's transforms can read, when that is
+/// known: the first transform is DTL and says which (`Program::source_properties`), and no
+/// `add_namespaces` renames the properties before it. `None`: the whole entity is needed.
+pub fn source_properties(pipe: &Pipe) -> Option<std::sync::Arc<[String]>> {
+    if pipe.namespaces.add_namespaces {
+        return None;
+    }
+    match pipe.transforms.first()? {
+        TransformSpec::Dtl { program, .. } => program.source_properties().map(Into::into),
+        _ => None,
+    }
+}
+
 /// The open `http` transforms of a pipe (one client each), by position in the chain.
 pub struct Chain {
     http: Vec<Option<pumphouse_connectors::json::transform::HttpTransform>>,

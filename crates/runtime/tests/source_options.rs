@@ -19,7 +19,10 @@ fn include_replaced_false_leaves_out_replaced_entities_even_a_whole_page_of_them
         json!([
             {"_id": "merged", "type": "pipe", "source": {"type": "embedded", "entities": []}},
             {"_id": "out", "type": "pipe", "source": {"type": "dataset", "dataset": "merged", "include_replaced": false}},
-            {"_id": "all", "type": "pipe", "source": {"type": "dataset", "dataset": "merged"}}
+            {"_id": "all", "type": "pipe", "source": {"type": "dataset", "dataset": "merged"}},
+            // Its DTL reads no property, so the source decodes only what it needs itself.
+            {"_id": "out_dtl", "type": "pipe", "source": {"type": "dataset", "dataset": "merged", "include_replaced": false},
+             "transform": {"type": "dtl", "rules": {"default": [["copy", "_id"]]}}}
         ]),
     );
     let store = Arc::new(Store::open(&dir.path().join("data")).unwrap());
@@ -52,6 +55,8 @@ fn include_replaced_false_leaves_out_replaced_entities_even_a_whole_page_of_them
         2511,
         "the default includes them"
     );
+    run_pipe(&store, project.pipe("out_dtl").unwrap(), &|_, _| {}).unwrap();
+    assert_eq!(live_ids(&store, "out_dtl"), ["kept"]);
 }
 
 #[test]

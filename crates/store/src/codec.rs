@@ -280,8 +280,26 @@ fn decode_body_with_room(h: &LogHeader<'_>, extra: usize) -> Result<Map, StoreEr
 /// The entity as readers see it: user properties, then `_id`, `_deleted`, `_updated`,
 /// `_previous`, `_ts`, `_hash`.
 pub fn decode_entity(offset: u64, b: &[u8]) -> Result<Value, StoreError> {
+    decode_entity_only(offset, b, None)
+}
+
+/// As `decode_entity`; with `keys`, only the user properties named there (the `_`
+/// properties always).
+pub fn decode_entity_only(
+    offset: u64,
+    b: &[u8],
+    keys: Option<&[String]>,
+) -> Result<Value, StoreError> {
     let h = decode_header(b)?;
-    let mut m = decode_body_with_room(&h, 6)?;
+    let mut m = match keys {
+        None => decode_body_with_room(&h, 6)?,
+        Some(keys) => {
+            if h.body.first() != Some(&9) {
+                return Err(StoreError::corrupt("log record", "body is not a dict"));
+            }
+            bin::decode_dict_only(h.body, keys, 6)?
+        }
+    };
     m.insert("_id".into(), Value::String(h.id.to_owned()));
     m.insert("_deleted".into(), Value::Bool(h.deleted));
     m.insert("_updated".into(), Value::Int(offset as i64));

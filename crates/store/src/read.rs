@@ -59,6 +59,8 @@ pub struct ReadIter {
     /// Versions at this offset and later are held back by a circuit breaker (not read), with
     /// the log file to find the visible latest version of an `_id` whose newest is.
     hidden: Option<(u64, Arc<LogFile>)>,
+    /// `only_properties`: the user properties decoded (all when `None`).
+    keys: Option<Arc<[String]>>,
 }
 
 impl ReadIter {
@@ -71,14 +73,26 @@ impl ReadIter {
             returned: 0,
             done: true,
             hidden: None,
+            keys: None,
         }
     }
 
     fn next_entity(&mut self) -> Result<Option<Value>, StoreError> {
+        // A clone of the Arc, since the record borrows `self`.
+        let keys = self.keys.clone();
         match self.next_raw()? {
-            Some((offset, bytes)) => codec::decode_entity(offset, bytes).map(Some),
+            Some((offset, bytes)) => {
+                codec::decode_entity_only(offset, bytes, keys.as_deref()).map(Some)
+            }
             None => Ok(None),
         }
+    }
+
+    /// Decodes only these user properties of each entity (and every `_` property): for a
+    /// reader that never looks at the others. `next_raw` is not affected.
+    pub fn only_properties(mut self, keys: Arc<[String]>) -> Self {
+        self.keys = Some(keys);
+        self
     }
 
     /// The next version as stored (offset and log record), without decoding it: for
@@ -203,6 +217,7 @@ impl Store {
             returned: 0,
             done: false,
             hidden: held.map(|st| (st.start, parts.log)),
+            keys: None,
         })
     }
 

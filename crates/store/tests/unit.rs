@@ -255,6 +255,35 @@ fn since_limit_and_latest_only() {
 }
 
 #[test]
+fn reads_can_decode_only_some_properties() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, _) = open(dir.path());
+    let mut w = s.writer("d", "p", false).unwrap();
+    w.write(vec![
+        e(r#"{"_id":"a","x":1,"big":{"deep":[1,2,"~t2020-01-01T00:00:00Z"]},"y":"keep","z":null}"#),
+        e(r#"{"_id":"b","_deleted":true,"y":2}"#),
+    ])
+    .unwrap();
+    w.commit(&st(1)).unwrap();
+    drop(w);
+    let keys: Arc<[String]> = vec!["y".to_string(), "missing".to_string()].into();
+    let got: Vec<String> = s
+        .read("d", ReadOptions::all())
+        .unwrap()
+        .only_properties(keys)
+        .map(|v| to_string(&v.unwrap()))
+        .collect();
+    // The named properties in their stored order, then every generated `_` property.
+    let full = all(&s, "d", ReadOptions::all());
+    assert!(got[0].starts_with(r#"{"y":"keep","_id":"a","_deleted":false,"_updated":0,"_previous":null,"_ts":"#), "{}", got[0]);
+    assert!(got[1].starts_with(r#"{"y":2,"_id":"b","_deleted":true,"_updated":1,"#), "{}", got[1]);
+    for (g, f) in got.iter().zip(&full) {
+        let tail = |j: &str| j[j.find(r#""_id""#).unwrap()..].to_string();
+        assert_eq!(tail(g), tail(f));
+    }
+}
+
+#[test]
 fn one_writer_per_dataset_and_uncommitted_writes_vanish() {
     let dir = tempfile::tempdir().unwrap();
     let (s, _) = open(dir.path());

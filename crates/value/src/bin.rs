@@ -194,6 +194,34 @@ pub fn decode_dict(buf: &[u8], extra: usize) -> Result<Map, ValueError> {
     Ok(m)
 }
 
+/// As `decode_dict`, keeping only the root entries whose key is in `keys` (the others are
+/// skipped without being decoded), with room for `extra` more entries.
+pub fn decode_dict_only(buf: &[u8], keys: &[String], extra: usize) -> Result<Map, ValueError> {
+    let mut r = Reader { buf, pos: 0 };
+    if r.byte()? != 9 {
+        return Err(corrupt("not a dict"));
+    }
+    let n = r.varint()? as usize;
+    let mut m = crate::map_with_capacity(n.min(keys.len()) + extra);
+    for _ in 0..n {
+        let k = r.slice()?;
+        if keys.iter().any(|x| x.as_bytes() == k) {
+            let k = String::from_utf8(k.to_vec()).map_err(|_| corrupt("invalid utf-8"))?;
+            let v = r.value(1)?;
+            m.insert(k, v);
+        } else {
+            r.skip(1)?;
+        }
+    }
+    if r.pos != buf.len() {
+        return Err(ValueError::Corrupt(format!(
+            "{} trailing bytes",
+            buf.len() - r.pos
+        )));
+    }
+    Ok(m)
+}
+
 /// Decodes one value from the front of `buf`, returning it and the bytes read.
 pub fn decode_prefix(buf: &[u8]) -> Result<(Value, usize), ValueError> {
     let mut r = Reader { buf, pos: 0 };
@@ -270,6 +298,45 @@ impl<'a> Reader<'a> {
         Ok(m)
     }
 
+    /// Moves past one value without building it.
+    fn skip(&mut self, depth: u32) -> Result<(), ValueError> {
+        if depth > 512 {
+            return Err(corrupt("nesting too deep"));
+        }
+        match self.byte()? {
+            0..=2 => {}
+            3 | 11 => {
+                self.varint()?;
+            }
+            4 | 6 | 7 | 12 | 14 | 15 => {
+                self.slice()?;
+            }
+            5 => {
+                self.take(8)?;
+            }
+            8 => {
+                for _ in 0..self.varint()? {
+                    self.skip(depth + 1)?;
+                }
+            }
+            9 => {
+                for _ in 0..self.varint()? {
+                    self.slice()?;
+                    self.skip(depth + 1)?;
+                }
+            }
+            10 => {
+                self.varint()?;
+                self.varint()?;
+            }
+            13 => {
+                self.take(16)?;
+            }
+            t => return Err(ValueError::Corrupt(format!("unknown tag {t}"))),
+        }
+        Ok(())
+    }
+
     fn value(&mut self, depth: u32) -> Result<Value, ValueError> {
         if depth > 512 {
             return Err(corrupt("nesting too deep"));
@@ -330,6 +397,21 @@ mod tests {
         let v = from_str(r#"{"_id":"x","n":null,"b":[true,false],"i":-12345,"big":-123456789012345678901234567890,"f":2.5,"d":"~f2.30","s":"héllo","t":"~t2015-01-02T03:04:05.123456789Z","dt":"~t1815-12-31","by":"~bAAECAwQF","u":"~u531a379e-31bb-4ce1-8690-158dceb64be6","ni":"~:a:b","r":"~rhttp://x/","nest":{"z":1,"a":[{}]}}"#).unwrap();
         let back = decode(&to_vec(&v)).unwrap();
         assert_eq!(to_string(&back), to_string(&v));
+    }
+
+    #[test]
+    fn decode_dict_only_keeps_the_asked_keys_and_skips_every_type() {
+        let v = from_str(r#"{"n":null,"b":[true,false],"i":-12345,"big":-123456789012345678901234567890,"f":2.5,"d":"~f2.30","s":"héllo","t":"~t2015-01-02T03:04:05.123456789Z","dt":"~t1815-12-31","by":"~bAAECAwQF","u":"~u531a379e-31bb-4ce1-8690-158dceb64be6","ni":"~:a:b","r":"~rhttp://x/","nest":{"z":1,"a":[{}]},"last":"kept"}"#).unwrap();
+        let buf = to_vec(&v);
+        let keys = vec!["nest".to_string(), "last".to_string(), "absent".to_string()];
+        let m = decode_dict_only(&buf, &keys, 0).unwrap();
+        assert_eq!(
+            to_string(&Value::Dict(m)),
+            r#"{"nest":{"z":1,"a":[{}]},"last":"kept"}"#
+        );
+        let all: Vec<String> = v.as_dict().unwrap().keys().cloned().collect();
+        assert_eq!(Value::Dict(decode_dict_only(&buf, &all, 0).unwrap()), v);
+        assert!(decode_dict_only(&buf[..buf.len() - 1], &keys, 0).is_err());
     }
 
     #[test]

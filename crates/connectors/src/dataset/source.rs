@@ -31,6 +31,8 @@ pub struct DatasetSource {
     run_since: Option<u64>,
     /// The last-seen of the last batch handed out.
     handed_out: Option<u64>,
+    /// `only_properties`: the user properties decoded (all when `None`).
+    keys: Option<Arc<[String]>>,
 }
 
 impl DatasetSource {
@@ -60,6 +62,7 @@ impl DatasetSource {
             subset: None,
             run_since: since,
             handed_out: since,
+            keys: None,
         })
     }
 
@@ -117,6 +120,20 @@ impl Source for DatasetSource {
     fn populated(&self) -> bool {
         self.populated
     }
+
+    /// Entities are decoded with only these user properties, which saves decoding (and
+    /// freeing) the rest. Not with `subset` (its expression reads properties of its own);
+    /// `include_replaced: false` keeps `$replaced`, which it checks.
+    fn only_properties(&mut self, keys: Arc<[String]>) {
+        if self.subset.is_some() {
+            return;
+        }
+        let mut keys = keys.to_vec();
+        if self.skip_replaced && !keys.iter().any(|k| k == "$replaced") {
+            keys.push("$replaced".into());
+        }
+        self.keys = Some(keys.into());
+    }
 }
 
 impl DatasetSource {
@@ -130,7 +147,11 @@ impl DatasetSource {
         };
         let mut read = 0;
         let mut last_read = None;
-        for e in self.store.read(&self.dataset, opts)? {
+        let mut iter = self.store.read(&self.dataset, opts)?;
+        if let Some(keys) = &self.keys {
+            iter = iter.only_properties(keys.clone());
+        }
+        for e in iter {
             let e = e?;
             read += 1;
             if let (Some(limit), Some(Value::Int(ts))) = (self.ts_limit, e.get("_ts")) {
