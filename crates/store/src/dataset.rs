@@ -45,7 +45,7 @@ pub(crate) struct Parts {
 }
 
 /// Log files kept open beyond those in use; past this, unused ones are closed.
-const OPEN_LOGS: usize = 256;
+pub(crate) const OPEN_LOGS: usize = 256;
 
 pub(crate) fn check_dataset_id(id: &str) -> Result<(), StoreError> {
     if id.is_empty() {

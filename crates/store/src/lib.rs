@@ -110,6 +110,11 @@ pub struct Store {
     logs: Mutex<HashMap<u64, Arc<logfile::LogFile>>>,
 }
 
+/// File descriptors fjall may keep open for its segment files: its Linux default (900)
+/// less the log files the store keeps open (`dataset::OPEN_LOGS`), so the store as a whole
+/// stays within the usual soft limit of 1024 descriptors as it did before the logs left fjall.
+const FJALL_OPEN_FILES: usize = 900 - dataset::OPEN_LOGS;
+
 impl Store {
     /// Opens (creating if needed) the store in `dir` with default options.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
@@ -129,6 +134,7 @@ impl Store {
             .max_write_buffer_size(opts.write_buffer_bytes)
             .fsync_ms(opts.fsync_ms)
             .flush_workers(FLUSH_TASKS_PER_RUN)
+            .max_open_files(FJALL_OPEN_FILES)
             .open()?;
         let meta = keyspace.open_partition("meta", PartitionCreateOptions::default())?;
         let runs = keyspace.open_partition("runs", PartitionCreateOptions::default())?;
