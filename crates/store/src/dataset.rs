@@ -96,7 +96,7 @@ impl Store {
         // fjall keeps a partition's options from its creation; these apply to new datasets.
         let mt = self.opts.memtable_bytes.max(1 << 20);
         // The index is read by random point lookups (change detection, the latest-version
-        // check of reads): its blocks are stored without compression (the values are 33 bytes
+        // check of reads): its blocks are stored without compression (the values are 41 bytes
         // around a random 16-byte hash) and hold 1 KiB of data instead of 4, so a lookup that
         // misses the block cache decodes a quarter of the entries (docs/storage.md, `d<N>_idx`).
         // Compaction writes index segments of 8 MiB instead of 64: while it writes one, fjall

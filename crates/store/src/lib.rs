@@ -56,7 +56,8 @@ pub struct StoreOptions {
     /// Memory for memtables across all datasets before writes wait for flushes. A limit, not
     /// an allocation (docs/storage.md, "Knobs").
     pub write_buffer_bytes: u64,
-    /// Memtable size of each new dataset's log partition (its index partition gets half).
+    /// Twice the memtable size of each new dataset's `_id`-index partition (it gets half;
+    /// the other half was the log partition's until the logs became files).
     /// 8 MiB (docs/storage.md, "Knobs"): a memtable holds about twice its nominal size (fjall
     /// counts keys and values, not the skiplist), and 16 MiB made the chain benchmark's peak
     /// 15-20 MB higher for no measurable CPU. 8 MiB once hung the rerun after kill -9 of a
