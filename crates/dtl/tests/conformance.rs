@@ -135,7 +135,9 @@ fn conformance_cases() {
         "conformance: {pass}/{} overall, {scope_pass}/{scope_total} in scope",
         cases.len()
     );
-    println!("{projected} passing cases also ran on a source holding only the properties the rules read");
+    println!(
+        "{projected} passing cases also ran on a source holding only the properties the rules read"
+    );
     assert!(projected > 0, "no case ran on a projected source");
     assert!(
         failing_in_scope.is_empty(),

@@ -225,7 +225,9 @@ impl Store {
         let parts = self.parts(meta.num)?;
         while meta.next_offset > st.start {
             let idx = parts.idx.snapshot();
-            let lowest = st.start.max(meta.next_offset.saturating_sub(ROLLBACK_BATCH as u64));
+            let lowest = st
+                .start
+                .max(meta.next_offset.saturating_sub(ROLLBACK_BATCH as u64));
             let mut undo: Vec<(u64, u64, Vec<u8>)> = Vec::new();
             let mut log = read::cursor_at(
                 parts.log.clone(),

@@ -154,7 +154,10 @@ impl LogFile {
     fn read_exact_at(&self, buf: &mut [u8], pos: u64) -> Result<(), StoreError> {
         self.file.read_exact_at(buf, pos).map_err(|e| {
             if e.kind() == std::io::ErrorKind::UnexpectedEof {
-                StoreError::corrupt("log file", format!("{}: short at byte {pos}", self.path.display()))
+                StoreError::corrupt(
+                    "log file",
+                    format!("{}: short at byte {pos}", self.path.display()),
+                )
             } else {
                 e.into()
             }

@@ -444,14 +444,7 @@ impl<'s> Writer<'s> {
         let pos = self.meta.log_end;
         let before = self.log_buf.len();
         logfile::frame(&mut self.log_buf, offset, |out| {
-            codec::encode_log(
-                out,
-                deleted,
-                ts,
-                prev.map(|p| (p.offset, p.pos)),
-                hash,
-                &id,
-            );
+            codec::encode_log(out, deleted, ts, prev.map(|p| (p.offset, p.pos)), hash, &id);
             out.extend_from_slice(body);
         });
         let len = (self.log_buf.len() - before) as u64;
@@ -528,10 +521,7 @@ impl<'s> Writer<'s> {
         // The records reach the disk before the commit that makes them part of the dataset.
         self.write_log()?;
         if self.log_written > self.log_committed {
-            self.parts
-                .log
-                .sync()
-                .inspect_err(|_| self.failed = true)?;
+            self.parts.log.sync().inspect_err(|_| self.failed = true)?;
         }
         let mut batch = self.batch.take().unwrap_or_else(|| store.keyspace.batch());
         let tripped_now = self.stage_breaker(&mut batch, end != End::No);

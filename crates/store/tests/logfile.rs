@@ -67,8 +67,19 @@ fn reads_since_any_offset_equal_the_tail_of_a_full_read() {
             })
             .collect();
         assert_eq!(full.len(), if history { 934 } else { 700 });
-        for since in [0u64, 1, 126, 127, 128, 129, 255, 256, 300, 511, 512, 699, 800, 932, 933] {
-            let got = json(s.read("ds", ReadOptions { since: Some(since), ..opts }).unwrap());
+        for since in [
+            0u64, 1, 126, 127, 128, 129, 255, 256, 300, 511, 512, 699, 800, 932, 933,
+        ] {
+            let got = json(
+                s.read(
+                    "ds",
+                    ReadOptions {
+                        since: Some(since),
+                        ..opts
+                    },
+                )
+                .unwrap(),
+            );
             let want: Vec<String> = full
                 .iter()
                 .filter(|(o, _)| *o as u64 > since)
@@ -140,7 +151,10 @@ fn a_damaged_record_is_reported_with_its_offset() {
     let s = Store::open(dir.path()).unwrap();
     let results: Vec<_> = s.read("ds", ReadOptions::all()).unwrap().collect();
     let good = results.iter().take_while(|r| r.is_ok()).count();
-    assert!((100..200).contains(&good), "{good} records read before the damage");
+    assert!(
+        (100..200).contains(&good),
+        "{good} records read before the damage"
+    );
     let err = results[good].as_ref().unwrap_err().to_string();
     assert!(
         err.contains("checksum mismatch") && err.contains(&format!("offset {good}")),
@@ -171,5 +185,8 @@ fn a_store_with_logs_inside_fjall_is_refused_with_one_clear_error() {
     let err = Store::open(dir.path()).err().expect("refused");
     assert!(matches!(err, StoreError::OldFormat), "{err}");
     let msg = err.to_string();
-    assert!(msg.contains("older pumphouse") && msg.contains("new --data directory"), "{msg}");
+    assert!(
+        msg.contains("older pumphouse") && msg.contains("new --data directory"),
+        "{msg}"
+    );
 }

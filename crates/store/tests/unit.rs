@@ -275,8 +275,18 @@ fn reads_can_decode_only_some_properties() {
         .collect();
     // The named properties in their stored order, then every generated `_` property.
     let full = all(&s, "d", ReadOptions::all());
-    assert!(got[0].starts_with(r#"{"y":"keep","_id":"a","_deleted":false,"_updated":0,"_previous":null,"_ts":"#), "{}", got[0]);
-    assert!(got[1].starts_with(r#"{"y":2,"_id":"b","_deleted":true,"_updated":1,"#), "{}", got[1]);
+    assert!(
+        got[0].starts_with(
+            r#"{"y":"keep","_id":"a","_deleted":false,"_updated":0,"_previous":null,"_ts":"#
+        ),
+        "{}",
+        got[0]
+    );
+    assert!(
+        got[1].starts_with(r#"{"y":2,"_id":"b","_deleted":true,"_updated":1,"#),
+        "{}",
+        got[1]
+    );
     for (g, f) in got.iter().zip(&full) {
         let tail = |j: &str| j[j.find(r#""_id""#).unwrap()..].to_string();
         assert_eq!(tail(g), tail(f));

@@ -37,4 +37,3 @@ pub fn same_when_projected(
     }
     Ok(true)
 }
-
