@@ -266,15 +266,22 @@ pub fn decode_header(b: &[u8]) -> Result<LogHeader<'_>, StoreError> {
 
 /// The user properties of a record as a dict (original order).
 pub fn decode_body(h: &LogHeader<'_>) -> Result<Map, StoreError> {
-    decode_body_with_room(h, 2)
+    decode_body_with_room(h, 2, None)
 }
 
-/// As `decode_body`, with room for `extra` more keys.
-fn decode_body_with_room(h: &LogHeader<'_>, extra: usize) -> Result<Map, StoreError> {
+/// As `decode_body`, with room for `extra` more keys; with `keys`, only those properties.
+fn decode_body_with_room(
+    h: &LogHeader<'_>,
+    extra: usize,
+    keys: Option<&[String]>,
+) -> Result<Map, StoreError> {
     if h.body.first() != Some(&9) {
         return Err(StoreError::corrupt("log record", "body is not a dict"));
     }
-    Ok(bin::decode_dict(h.body, extra)?)
+    Ok(match keys {
+        None => bin::decode_dict(h.body, extra)?,
+        Some(keys) => bin::decode_dict_only(h.body, keys, extra)?,
+    })
 }
 
 /// The entity as readers see it: user properties, then `_id`, `_deleted`, `_updated`,
@@ -291,15 +298,7 @@ pub fn decode_entity_only(
     keys: Option<&[String]>,
 ) -> Result<Value, StoreError> {
     let h = decode_header(b)?;
-    let mut m = match keys {
-        None => decode_body_with_room(&h, 6)?,
-        Some(keys) => {
-            if h.body.first() != Some(&9) {
-                return Err(StoreError::corrupt("log record", "body is not a dict"));
-            }
-            bin::decode_dict_only(h.body, keys, 6)?
-        }
-    };
+    let mut m = decode_body_with_room(&h, 6, keys)?;
     m.insert("_id".into(), Value::String(h.id.to_owned()));
     m.insert("_deleted".into(), Value::Bool(h.deleted));
     m.insert("_updated".into(), Value::Int(offset as i64));

@@ -78,14 +78,16 @@ impl ReadIter {
     }
 
     fn next_entity(&mut self) -> Result<Option<Value>, StoreError> {
-        // A clone of the Arc, since the record borrows `self`.
-        let keys = self.keys.clone();
-        match self.next_raw()? {
-            Some((offset, bytes)) => {
+        // Taken out while the record borrows `self`.
+        let keys = self.keys.take();
+        let e = match self.next_raw() {
+            Ok(Some((offset, bytes))) => {
                 codec::decode_entity_only(offset, bytes, keys.as_deref()).map(Some)
             }
-            None => Ok(None),
-        }
+            other => other.map(|_| None),
+        };
+        self.keys = keys;
+        e
     }
 
     /// Decodes only these user properties of each entity (and every `_` property): for a

@@ -168,57 +168,29 @@ fn bytes(out: &mut Vec<u8>, b: &[u8]) {
 pub fn decode(buf: &[u8]) -> Result<Value, ValueError> {
     let mut r = Reader { buf, pos: 0 };
     let v = r.value(0)?;
-    if r.pos != buf.len() {
-        return Err(ValueError::Corrupt(format!(
-            "{} trailing bytes",
-            buf.len() - r.pos
-        )));
-    }
+    r.end()?;
     Ok(v)
 }
 
 /// Decodes a dict from the whole slice, with room for `extra` more entries (so a caller
 /// adding keys does not grow the map).
 pub fn decode_dict(buf: &[u8], extra: usize) -> Result<Map, ValueError> {
-    let mut r = Reader { buf, pos: 0 };
-    if r.byte()? != 9 {
-        return Err(corrupt("not a dict"));
-    }
-    let m = r.dict(0, extra)?;
-    if r.pos != buf.len() {
-        return Err(ValueError::Corrupt(format!(
-            "{} trailing bytes",
-            buf.len() - r.pos
-        )));
-    }
-    Ok(m)
+    root_dict(buf, None, extra)
 }
 
 /// As `decode_dict`, keeping only the root entries whose key is in `keys` (the others are
-/// skipped without being decoded), with room for `extra` more entries.
+/// skipped without being decoded).
 pub fn decode_dict_only(buf: &[u8], keys: &[String], extra: usize) -> Result<Map, ValueError> {
+    root_dict(buf, Some(keys), extra)
+}
+
+fn root_dict(buf: &[u8], keys: Option<&[String]>, extra: usize) -> Result<Map, ValueError> {
     let mut r = Reader { buf, pos: 0 };
     if r.byte()? != 9 {
         return Err(corrupt("not a dict"));
     }
-    let n = r.varint()? as usize;
-    let mut m = crate::map_with_capacity(n.min(keys.len()) + extra);
-    for _ in 0..n {
-        let k = r.slice()?;
-        if keys.iter().any(|x| x.as_bytes() == k) {
-            let k = String::from_utf8(k.to_vec()).map_err(|_| corrupt("invalid utf-8"))?;
-            let v = r.value(1)?;
-            m.insert(k, v);
-        } else {
-            r.skip(1)?;
-        }
-    }
-    if r.pos != buf.len() {
-        return Err(ValueError::Corrupt(format!(
-            "{} trailing bytes",
-            buf.len() - r.pos
-        )));
-    }
+    let m = r.dict(0, extra, keys)?;
+    r.end()?;
     Ok(m)
 }
 
@@ -286,16 +258,39 @@ impl<'a> Reader<'a> {
         String::from_utf8(s.to_vec()).map_err(|_| corrupt("invalid utf-8"))
     }
 
-    /// A dict's entries (after its tag), with room for `extra` more.
-    fn dict(&mut self, depth: u32, extra: usize) -> Result<Map, ValueError> {
+    /// A dict's entries (after its tag), with room for `extra` more; with `keys`, only the
+    /// entries whose key is there (the others are skipped, not decoded).
+    fn dict(
+        &mut self,
+        depth: u32,
+        extra: usize,
+        keys: Option<&[String]>,
+    ) -> Result<Map, ValueError> {
         let n = self.varint()? as usize;
-        let mut m = crate::map_with_capacity(n.min(self.buf.len()) + extra);
+        let room = keys.map_or(n, |k| n.min(k.len()));
+        let mut m = crate::map_with_capacity(room.min(self.buf.len()) + extra);
         for _ in 0..n {
-            let k = self.string()?;
+            let k = self.slice()?;
+            if keys.is_some_and(|keys| !keys.iter().any(|x| x.as_bytes() == k)) {
+                self.skip(depth + 1)?;
+                continue;
+            }
+            let k = std::str::from_utf8(k).map_err(|_| corrupt("invalid utf-8"))?;
             let v = self.value(depth + 1)?;
-            m.insert(k, v);
+            m.insert(k.to_owned(), v);
         }
         Ok(m)
+    }
+
+    /// Fails unless the whole buffer was read.
+    fn end(&self) -> Result<(), ValueError> {
+        if self.pos != self.buf.len() {
+            return Err(ValueError::Corrupt(format!(
+                "{} trailing bytes",
+                self.buf.len() - self.pos
+            )));
+        }
+        Ok(())
     }
 
     /// Moves past one value without building it.
@@ -363,7 +358,7 @@ impl<'a> Reader<'a> {
                 }
                 Value::List(l)
             }
-            9 => Value::Dict(self.dict(depth, 0)?),
+            9 => Value::Dict(self.dict(depth, 0, None)?),
             10 => {
                 let secs = unzigzag(self.varint()?);
                 let nanos = self.varint()?;
