@@ -3,7 +3,8 @@
 //! and the sink's lookups, staging and commits on the calling thread, joined by bounded
 //! channels. The encoding stage may run `ENCODED_AHEAD_BYTES` ahead of the sink, so the
 //! transforms and the encoding go on while the sink commits (before, every commit stopped
-//! the whole pipe: docs/BENCHMARKS.md, "Sixth session").
+//! the whole pipe: docs/BENCHMARKS.md, "Sixth session"). Towards such a sink the source's
+//! batches travel in groups of `GROUP_ENTITIES` ("Eighth session").
 //!
 //! Crash safety: the sink commits every `COMMIT_EVERY` source entities (sooner when it has
 //! `COMMIT_BYTES` staged); each commit makes the
@@ -48,6 +49,48 @@ enum Staged {
 
 /// A batch with its source entity count and last-seen, or the error that ends the run.
 type Msg = Result<(Staged, u64, Value), RunError>;
+
+/// Source entities the transforms hand to an encoding sink at once (`batch_size` when it is
+/// larger): Sesam's default batch of 100 meant a thread hand-over per 100 entities.
+const GROUP_ENTITIES: usize = 1000;
+
+/// Reads batches of `batch_size` from the source and transforms them until `group` source
+/// entities are together, the source ends or the run is asked to stop. Returns the message for the sink stage (`None`
+/// when the source had nothing more) and whether the source ended.
+fn next_group(
+    source: &mut dyn pumphouse_connectors::Source,
+    batch_size: usize,
+    group: usize,
+    stop: &AtomicBool,
+    mut apply: impl FnMut(Vec<Value>, &mut Vec<Value>) -> Result<(), RunError>,
+) -> (Option<Msg>, bool) {
+    let mut out = Vec::new();
+    let mut n = 0u64;
+    let mut last_seen = Value::Null;
+    let mut got = false;
+    loop {
+        match source.next_batch(batch_size) {
+            Ok(None) => {
+                let msg = got.then(|| Ok((Staged::Entities(out), n, last_seen)));
+                return (msg, true);
+            }
+            Ok(Some(b)) => {
+                got = true;
+                n += b.entities.len() as u64;
+                if let Err(e) = apply(b.entities, &mut out) {
+                    return (Some(Err(e)), false);
+                }
+                if !b.last_seen.is_null() {
+                    last_seen = b.last_seen;
+                }
+                if n as usize >= group || stop.load(Ordering::Relaxed) {
+                    return (Some(Ok((Staged::Entities(out), n, last_seen))), false);
+                }
+            }
+            Err(e) => return (Some(Err(e.into())), false),
+        }
+    }
+}
 
 struct CloseOnDrop<'a>(&'a ByteBudget);
 
@@ -300,26 +343,32 @@ pub fn run_pipe_until(
     } else {
         let budget = ByteBudget::new(ENCODED_AHEAD_BYTES);
         let budget = &budget;
+        let encoder = sink.encoder();
+        // A sink that encodes on its own stage does not see `batch_size`: the source's
+        // batches go to it in groups, so each hand-over between threads carries more.
+        let group = match encoder {
+            Some(_) => batch_size.max(GROUP_ENTITIES),
+            None => batch_size,
+        };
         std::thread::scope(|scope| -> Result<_, RunError> {
-            let (tx, rx) = sync_channel::<Msg>(4);
+            // Grouped messages are 10x larger: fewer of them wait (memory stays as it was).
+            let (tx, rx) = sync_channel::<Msg>(if group > batch_size { 1 } else { 4 });
             // Named, so profiles show the source+DTL stage apart from the sink (this thread).
             let producer = std::thread::Builder::new().name("pipe-source".into());
             let producer = producer.spawn_scoped(scope, move || -> (bool, Option<Value>) {
                 loop {
-                    let msg = match source.next_batch(batch_size) {
-                        Ok(None) => return (source.populated(), source.end_last_seen()),
-                        Ok(Some(b)) => {
-                            let n = b.entities.len() as u64;
-                            let mut out = Vec::with_capacity(b.entities.len());
-                            chain
-                                .apply_batch(pipe, Some(joins), b.entities, &mut out)
-                                .map(|_| (Staged::Entities(out), n, b.last_seen))
+                    let (msg, ended) =
+                        next_group(&mut *source, batch_size, group, stop, |b, out| {
+                            chain.apply_batch(pipe, Some(joins), b, out)
+                        });
+                    let failed = msg.as_ref().is_some_and(|m| m.is_err());
+                    if let Some(msg) = msg {
+                        if tx.send(msg).is_err() || failed {
+                            return (false, None);
                         }
-                        Err(e) => Err(e.into()),
-                    };
-                    let failed = msg.is_err();
-                    if tx.send(msg).is_err() || failed {
-                        return (false, None);
+                    }
+                    if ended {
+                        return (source.populated(), source.end_last_seen());
                     }
                 }
             });
@@ -328,7 +377,7 @@ pub fn run_pipe_until(
             // Closes the budget when this closure ends, early or not, so the encoding thread
             // never waits for room that will not come.
             let _close = CloseOnDrop(budget);
-            let rx = match sink.encoder() {
+            let rx = match encoder {
                 None => rx,
                 Some(enc) => encode_stage(scope, rx, enc, budget)?,
             };

@@ -1,7 +1,11 @@
-//! Dataset source: streams a dataset from an offset, in pages, so memory stays flat.
+//! Dataset source: streams a dataset from an offset, in pages, so memory stays flat. A
+//! thread of its own (`dataset-read`) reads and decodes the next page while the pipe
+//! transforms the one before.
 
 use std::collections::VecDeque;
+use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Arc;
+use std::thread::JoinHandle;
 
 use pumphouse_store::{ReadOptions, Store};
 use pumphouse_value::Value;
@@ -12,15 +16,33 @@ use crate::{Batch, ConnectorError, Source};
 /// snapshot and iterator, which costs as much as decoding dozens of entities.
 const PAGE: usize = 1000;
 
+/// Pages read ahead of the pipe: one waiting in the channel while the pipe works on the
+/// one before (memory stays at a few pages whatever the dataset's size).
+const PAGES_AHEAD: usize = 1;
+
 pub struct DatasetSource {
+    /// What reads the store; moved to its thread (`dataset-read`) on the first batch.
+    reader: Option<Reader>,
+    /// The read-ahead thread and its pages.
+    ahead: Option<(Receiver<Result<Page, ConnectorError>>, JoinHandle<()>)>,
+    /// Offset of the last entity read from the store in the pages received.
+    since: Option<u64>,
+    /// Received, not yet handed out.
+    buffered: VecDeque<Value>,
+    populated: bool,
+    done: bool,
+    /// The last-seen of the last batch handed out.
+    handed_out: Option<u64>,
+}
+
+/// Reads the dataset page by page after `since`, with the source's options. Runs on the
+/// read-ahead thread, so decoding overlaps the pipe's transforms.
+struct Reader {
     store: Arc<Store>,
     dataset: String,
-    /// Offset of the last entity read from the store (handed out or buffered).
+    /// Offset of the last entity read from the store.
     since: Option<u64>,
-    /// Read, not yet handed out; at most one page.
-    buffered: VecDeque<Value>,
     history: bool,
-    populated: bool,
     done: bool,
     /// Completeness: stop before the first entity whose `_ts` is above this (µs).
     ts_limit: Option<i64>,
@@ -29,10 +51,16 @@ pub struct DatasetSource {
     /// `subset`, and the offset the run started after (the sink saw what came before).
     subset: Option<Arc<pumphouse_core::subset::Subset>>,
     run_since: Option<u64>,
-    /// The last-seen of the last batch handed out.
-    handed_out: Option<u64>,
     /// `only_properties`: the user properties decoded (all when `None`).
     keys: Option<Arc<[String]>>,
+}
+
+/// One page from the reader: the entities kept, the offset of the last one read (kept or
+/// not), and whether the dataset has no more.
+struct Page {
+    entities: Vec<Value>,
+    since: Option<u64>,
+    done: bool,
 }
 
 impl DatasetSource {
@@ -49,34 +77,46 @@ impl DatasetSource {
         };
         let info = store.dataset_info(dataset)?;
         let populated = info.as_ref().is_some_and(|i| i.populated);
+        let done = info.is_none();
         Ok(DatasetSource {
-            store,
-            dataset: dataset.to_string(),
+            reader: Some(Reader {
+                store,
+                dataset: dataset.to_string(),
+                since,
+                history,
+                done,
+                ts_limit: None,
+                skip_replaced: false,
+                subset: None,
+                run_since: since,
+                keys: None,
+            }),
+            ahead: None,
             since,
             buffered: VecDeque::new(),
-            history,
             populated,
-            done: info.is_none(),
-            ts_limit: None,
-            skip_replaced: false,
-            subset: None,
-            run_since: since,
+            done,
             handed_out: since,
-            keys: None,
         })
+    }
+
+    fn reader(&mut self) -> &mut Reader {
+        self.reader
+            .as_mut()
+            .expect("source options are set before the first batch")
     }
 
     /// Reads only the entities in `subset` (sesam-spec 2.8); entities that leave it since the
     /// run's offset come out as deleted (`dataset/subset.rs`).
     pub fn with_subset(mut self, subset: Option<Arc<pumphouse_core::subset::Subset>>) -> Self {
-        self.subset = subset;
+        self.reader().subset = subset;
         self
     }
 
     /// `include_replaced: false` (sesam-spec 5.3): entities with `"$replaced": true` (those a
     /// merge source replaced) are left out.
     pub fn with_skip_replaced(mut self, skip: bool) -> Self {
-        self.skip_replaced = skip;
+        self.reader().skip_replaced = skip;
         self
     }
 
@@ -84,8 +124,47 @@ impl DatasetSource {
     /// `_ts`): the source ends before the first later one, so the pipe's last-seen stays in
     /// front of it and the next run continues there (sesam-spec 2.6).
     pub fn with_ts_limit(mut self, limit: Option<i64>) -> Self {
-        self.ts_limit = limit;
+        self.reader().ts_limit = limit;
         self
+    }
+
+    /// The next page: from the read-ahead thread, which starts on the first call.
+    fn next_page(&mut self, page: usize) -> Result<Page, ConnectorError> {
+        if let Some(mut reader) = self.reader.take() {
+            let (tx, rx) = sync_channel(PAGES_AHEAD);
+            let thread = std::thread::Builder::new().name("dataset-read".into());
+            let handle = thread
+                .spawn(move || loop {
+                    let p = reader.fill(page);
+                    let end = p.as_ref().map_or(true, |p| p.done);
+                    if tx.send(p).is_err() || end {
+                        return;
+                    }
+                })
+                .map_err(|e| ConnectorError::Other {
+                    message: format!("cannot start the dataset reader thread: {e}"),
+                    retryable: false,
+                })?;
+            self.ahead = Some((rx, handle));
+        }
+        let rx = &self.ahead.as_ref().expect("started above").0;
+        rx.recv().unwrap_or_else(|_| {
+            Err(ConnectorError::Other {
+                message: "reading the dataset: the reader thread stopped".into(),
+                retryable: false,
+            })
+        })
+    }
+}
+
+impl Drop for DatasetSource {
+    /// Waits for the reader (at most the page it is reading), so it never outlives the
+    /// run that opened it with a handle on the store.
+    fn drop(&mut self) {
+        if let Some((rx, handle)) = self.ahead.take() {
+            drop(rx);
+            let _ = handle.join();
+        }
     }
 }
 
@@ -94,7 +173,12 @@ impl Source for DatasetSource {
         let max = max.max(1);
         // A page can be left out whole (`include_replaced`): read on until something is kept.
         while self.buffered.len() < max && !self.done {
-            self.fill(max.max(PAGE))?;
+            let page = self.next_page(max.max(PAGE))?;
+            self.buffered.extend(page.entities);
+            self.done = page.done;
+            if page.since.is_some() {
+                self.since = page.since;
+            }
             if !self.buffered.is_empty() {
                 break;
             }
@@ -125,20 +209,31 @@ impl Source for DatasetSource {
     /// freeing) the rest. Not with `subset` (its expression reads properties of its own);
     /// `include_replaced: false` keeps `$replaced`, which it checks.
     fn only_properties(&mut self, keys: Arc<[String]>) {
-        if self.subset.is_some() {
+        let Some(reader) = self.reader.as_mut() else {
+            return;
+        };
+        if reader.subset.is_some() {
             return;
         }
         let mut keys = keys.to_vec();
-        if self.skip_replaced && !keys.iter().any(|k| k == "$replaced") {
+        if reader.skip_replaced && !keys.iter().any(|k| k == "$replaced") {
             keys.push("$replaced".into());
         }
-        self.keys = Some(keys.into());
+        reader.keys = Some(keys.into());
     }
 }
 
-impl DatasetSource {
-    /// Reads up to `page` more entities after `since` into the buffer.
-    fn fill(&mut self, page: usize) -> Result<(), ConnectorError> {
+impl Reader {
+    /// Reads up to `page` more entities after `since`.
+    fn fill(&mut self, page: usize) -> Result<Page, ConnectorError> {
+        let mut kept = Vec::new();
+        if self.done {
+            return Ok(Page {
+                entities: kept,
+                since: self.since,
+                done: true,
+            });
+        }
         let opts = ReadOptions {
             since: self.since,
             limit: Some(page),
@@ -173,7 +268,7 @@ impl DatasetSource {
                     }
                 }
             };
-            self.buffered.push_back(e);
+            kept.push(e);
         }
         if read < page {
             self.done = true;
@@ -181,7 +276,11 @@ impl DatasetSource {
         if last_read.is_some() {
             self.since = last_read;
         }
-        Ok(())
+        Ok(Page {
+            entities: kept,
+            since: self.since,
+            done: self.done,
+        })
     }
 }
 
