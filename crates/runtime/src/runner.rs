@@ -356,11 +356,15 @@ pub fn run_pipe_until(
             // Named, so profiles show the source+DTL stage apart from the sink (this thread).
             let producer = std::thread::Builder::new().name("pipe-source".into());
             let producer = producer.spawn_scoped(scope, move || -> (bool, Option<Value>) {
+                // Groups start at one batch and double, so the sink starts as soon as it
+                // would have without them (a small incremental run is a few groups long).
+                let mut size = batch_size;
                 loop {
                     let (msg, ended) =
-                        next_group(&mut *source, batch_size, group, stop, |b, out| {
+                        next_group(&mut *source, batch_size, size, stop, |b, out| {
                             chain.apply_batch(pipe, Some(joins), b, out)
                         });
+                    size = (size * 2).min(group);
                     let failed = msg.as_ref().is_some_and(|m| m.is_err());
                     if let Some(msg) = msg {
                         if tx.send(msg).is_err() || failed {

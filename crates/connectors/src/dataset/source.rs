@@ -129,13 +129,17 @@ impl DatasetSource {
     }
 
     /// The next page: from the read-ahead thread, which starts on the first call.
-    fn next_page(&mut self, page: usize) -> Result<Page, ConnectorError> {
+    fn next_page(&mut self, first: usize, page: usize) -> Result<Page, ConnectorError> {
         if let Some(mut reader) = self.reader.take() {
             let (tx, rx) = sync_channel(PAGES_AHEAD);
             let thread = std::thread::Builder::new().name("dataset-read".into());
+            // Pages start at the batch size and double up to `PAGE`, so the first batch is
+            // not kept waiting for a whole page.
+            let mut size = first.min(page);
             let handle = thread
                 .spawn(move || loop {
-                    let p = reader.fill(page);
+                    let p = reader.fill(size);
+                    size = (size * 2).min(page);
                     let end = p.as_ref().map_or(true, |p| p.done);
                     if tx.send(p).is_err() || end {
                         return;
@@ -173,7 +177,7 @@ impl Source for DatasetSource {
         let max = max.max(1);
         // A page can be left out whole (`include_replaced`): read on until something is kept.
         while self.buffered.len() < max && !self.done {
-            let page = self.next_page(max.max(PAGE))?;
+            let page = self.next_page(max, max.max(PAGE))?;
             self.buffered.extend(page.entities);
             self.done = page.done;
             if page.since.is_some() {
