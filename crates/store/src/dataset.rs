@@ -63,6 +63,14 @@ pub(crate) fn check_dataset_id(id: &str) -> Result<(), StoreError> {
 const IDX_DATA_BLOCK: u32 = 1 << 10;
 /// Target size of the index partitions' segments (fjall's default is 64 MiB).
 const IDX_TARGET_SIZE: u32 = 8 << 20;
+/// Flushed index segments (L0) merged into L1 once this many accumulate (fjall's default is
+/// 4). A dataset's `_id`s arrive in no key order, so every L0 segment overlaps all of L1 and
+/// each L0 → L1 compaction rewrites the whole of L1: with 16 there are a quarter as many (L1
+/// is also 4× larger, `target_size × l0_threshold`). A full chain run took ~10% less CPU and
+/// its peak memory was lower; lookups, which check each L0 segment's Bloom filter first, were
+/// as fast (docs/BENCHMARKS.md, eighth session). fjall 2 starts delaying writes at 20 L0
+/// segments and halts them at 32, so this leaves four flushes of room while a compaction runs.
+const IDX_L0_THRESHOLD: u8 = 16;
 
 fn part_name(num: u64, kind: &str) -> String {
     format!("d{num}_{kind}")
@@ -99,7 +107,8 @@ impl Store {
         // check of reads): its blocks are stored without compression (the values are 41 bytes
         // around a random 16-byte hash) and hold 1 KiB of data instead of 4, so a lookup that
         // misses the block cache decodes a quarter of the entries (docs/storage.md, `d<N>_idx`).
-        // Compaction writes index segments of 8 MiB instead of 64: while it writes one, fjall
+        // Compaction merges 16 flushed segments at a time instead of 4 (`IDX_L0_THRESHOLD`)
+        // and writes index segments of 8 MiB instead of 64: while it writes one, fjall
         // keeps 16 bytes per key for the segment's Bloom filter (1M `_id`s made a 16-32 MiB
         // buffer, the peak of a 1M-entity run) — docs/storage.md.
         let mut idx_opts = PartitionCreateOptions::default()
@@ -108,6 +117,7 @@ impl Store {
             .compaction_strategy(fjall::compaction::Strategy::Leveled(
                 fjall::compaction::Leveled {
                     target_size: IDX_TARGET_SIZE,
+                    l0_threshold: IDX_L0_THRESHOLD,
                     ..Default::default()
                 },
             ));
