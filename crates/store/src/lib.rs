@@ -20,6 +20,7 @@ mod newids;
 mod pipe;
 mod prepare;
 mod read;
+mod tail;
 mod writer;
 
 use std::collections::{HashMap, HashSet};
@@ -38,6 +39,7 @@ pub use index::{name_hash as index_name_hash, IndexCatchUp};
 pub use pipe::PipeState;
 pub use prepare::{BatchEncoder, EncodedBatch};
 pub use read::{ReadIter, ReadOptions};
+pub use tail::LatestTail;
 pub use writer::{WriteStats, Writer};
 
 /// How a store is opened.

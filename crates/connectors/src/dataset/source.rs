@@ -7,7 +7,7 @@ use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use pumphouse_store::{ReadOptions, Store};
+use pumphouse_store::{LatestTail, ReadOptions, Store};
 use pumphouse_value::Value;
 
 use crate::{Batch, ConnectorError, Source};
@@ -53,6 +53,10 @@ struct Reader {
     run_since: Option<u64>,
     /// `only_properties`: the user properties decoded (all when `None`).
     keys: Option<Arc<[String]>>,
+    /// What the pages read so far learnt about the latest versions at the end of the log,
+    /// carried from page to page so a latest-only read scans each record once instead of
+    /// looking each version up in the `_id` index (`store::LatestTail`).
+    tail: LatestTail,
 }
 
 /// One page from the reader: the entities kept, the offset of the last one read (kept or
@@ -90,6 +94,7 @@ impl DatasetSource {
                 subset: None,
                 run_since: since,
                 keys: None,
+                tail: LatestTail::default(),
             }),
             ahead: None,
             since,
@@ -246,20 +251,47 @@ impl Reader {
         };
         let mut read = 0;
         let mut last_read = None;
-        let mut iter = self.store.read(&self.dataset, opts)?;
+        let mut iter = self
+            .store
+            .read(&self.dataset, opts)?
+            .with_tail(std::mem::take(&mut self.tail));
         if let Some(keys) = &self.keys {
             iter = iter.only_properties(keys.clone());
         }
+        let result = self.keep(iter.by_ref(), &mut kept, &mut read, &mut last_read);
+        self.tail = iter.into_tail();
+        result?;
+        if read < page {
+            self.done = true;
+        }
+        if last_read.is_some() {
+            self.since = last_read;
+        }
+        Ok(Page {
+            entities: kept,
+            since: self.since,
+            done: self.done,
+        })
+    }
+
+    /// Keeps the entities of one page's read that the source emits.
+    fn keep(
+        &mut self,
+        iter: impl Iterator<Item = Result<Value, pumphouse_store::StoreError>>,
+        kept: &mut Vec<Value>,
+        read: &mut usize,
+        last_read: &mut Option<u64>,
+    ) -> Result<(), ConnectorError> {
         for e in iter {
             let e = e?;
-            read += 1;
+            *read += 1;
             if let (Some(limit), Some(Value::Int(ts))) = (self.ts_limit, e.get("_ts")) {
                 if *ts > limit {
                     self.done = true;
                     break;
                 }
             }
-            last_read = Some(updated(&e)?);
+            *last_read = Some(updated(&e)?);
             if self.skip_replaced && matches!(e.get("$replaced"), Some(Value::Bool(true))) {
                 continue;
             }
@@ -274,17 +306,7 @@ impl Reader {
             };
             kept.push(e);
         }
-        if read < page {
-            self.done = true;
-        }
-        if last_read.is_some() {
-            self.since = last_read;
-        }
-        Ok(Page {
-            entities: kept,
-            since: self.since,
-            done: self.done,
-        })
+        Ok(())
     }
 }
 
