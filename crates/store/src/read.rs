@@ -9,7 +9,7 @@ use pumphouse_value::Value;
 use crate::breaker::{self, BreakerState};
 use crate::codec::{self, DatasetMeta, IdxRecord};
 use crate::logfile::{self, Cursor, LogFile, CHECKPOINT_EVERY};
-use crate::tail::{LatestTail, TailCtx};
+use crate::tail::{LatestTail, TailCtx, TailUse};
 use crate::{Store, StoreError};
 
 /// What `Store::read` returns.
@@ -62,13 +62,8 @@ pub struct ReadIter {
     hidden: Option<(u64, Arc<LogFile>)>,
     /// `only_properties`: the user properties decoded (all when `None`).
     keys: Option<Arc<[String]>>,
-    /// What is known of the latest versions at the end of the log (`tail`), and the
-    /// snapshot to check against when the tail may be used: latest-only reads of a visible
-    /// log without a circuit breaker's held-back versions, without a limit unless the
-    /// caller passed a tail on (`with_tail`).
-    tail: LatestTail,
-    tail_ctx: Option<TailCtx>,
-    tail_allowed: bool,
+    /// What is known of the latest versions at the end of the log (`tail`).
+    tail: TailUse,
 }
 
 impl ReadIter {
@@ -82,9 +77,7 @@ impl ReadIter {
             done: true,
             hidden: None,
             keys: None,
-            tail: LatestTail::default(),
-            tail_ctx: None,
-            tail_allowed: false,
+            tail: TailUse::off(),
         }
     }
 
@@ -92,14 +85,14 @@ impl ReadIter {
     /// its log (`into_tail` of that read), so that consecutive pages of latest-only reads
     /// scan each record once instead of looking each version up in the index.
     pub fn with_tail(mut self, tail: LatestTail) -> Self {
-        self.tail = tail;
-        self.tail_allowed = true;
+        self.tail.tail = tail;
+        self.tail.allowed = true;
         self
     }
 
     /// What this read knows about the end of the log, for the next read (`with_tail`).
     pub fn into_tail(self) -> LatestTail {
-        self.tail
+        self.tail.tail
     }
 
     fn next_entity(&mut self) -> Result<Option<Value>, StoreError> {
@@ -135,14 +128,7 @@ impl ReadIter {
             }
             if !self.opts.history
                 && !self.all_latest
-                && !known_latest(
-                    &mut self.tail,
-                    &self.tail_ctx,
-                    self.tail_allowed,
-                    &self.idx,
-                    h.id,
-                    offset,
-                )?
+                && !self.tail.is_latest(&self.idx, h.id, offset)?
             {
                 let latest = self
                     .idx
@@ -246,12 +232,16 @@ impl Store {
             (st.start, st.meta_before.log_end)
         });
         let log = cursor_at(parts.log.clone(), &idx, start, end, log_end)?;
-        let tail_ctx = (!opts.history && !all_latest && held.is_none()).then(|| TailCtx {
-            log: parts.log.clone(),
-            num: meta.num,
-            end,
-            log_end,
-        });
+        let tail = TailUse {
+            tail: LatestTail::default(),
+            ctx: (!opts.history && !all_latest && held.is_none()).then(|| TailCtx {
+                log: parts.log.clone(),
+                num: meta.num,
+                end,
+                log_end,
+            }),
+            allowed: opts.limit.is_none(),
+        };
         Ok(ReadIter {
             log,
             idx,
@@ -261,10 +251,7 @@ impl Store {
             done: false,
             hidden: held.map(|st| (st.start, parts.log)),
             keys: None,
-            tail: LatestTail::default(),
-            tail_ctx,
-            // A read with a limit may stop long before the tail: not worth a scan of its own.
-            tail_allowed: opts.limit.is_none(),
+            tail,
         })
     }
 
@@ -310,22 +297,6 @@ impl Store {
         Ok(self
             .load_meta(id)?
             .and_then(|m| m.next_offset.checked_sub(1)))
-    }
-}
-
-/// `LatestTail::is_latest` when the read may use its tail, else `false` (ask the index). A
-/// function of the fields, not a method, because the record being checked borrows the cursor.
-fn known_latest(
-    tail: &mut LatestTail,
-    ctx: &Option<TailCtx>,
-    allowed: bool,
-    idx: &Snapshot,
-    id: &str,
-    offset: u64,
-) -> Result<bool, StoreError> {
-    match (ctx, allowed) {
-        (Some(c), true) => tail.is_latest(c, idx, id, offset),
-        _ => Ok(false),
     }
 }
 

@@ -52,6 +52,39 @@ pub(crate) struct TailCtx {
     pub log_end: u64,
 }
 
+/// A read's use of a tail: the tail, the snapshot to check against when the read may use it
+/// (`None`: history reads, `all_latest`, a circuit breaker holding versions back), and
+/// whether it may (not for a read with a limit, unless the caller passed a tail on: such a
+/// read may stop long before the tail, not worth a scan of its own).
+pub(crate) struct TailUse {
+    pub tail: LatestTail,
+    pub ctx: Option<TailCtx>,
+    pub allowed: bool,
+}
+
+impl TailUse {
+    pub(crate) fn off() -> TailUse {
+        TailUse {
+            tail: LatestTail::default(),
+            ctx: None,
+            allowed: false,
+        }
+    }
+
+    /// `LatestTail::is_latest` when the read may use its tail, else `false` (ask the index).
+    pub(crate) fn is_latest(
+        &mut self,
+        idx: &Snapshot,
+        id: &str,
+        offset: u64,
+    ) -> Result<bool, StoreError> {
+        match (&self.ctx, self.allowed) {
+            (Some(c), true) => self.tail.is_latest(c, idx, id, offset),
+            _ => Ok(false),
+        }
+    }
+}
+
 fn id_hash(id: &str) -> u64 {
     xxhash_rust::xxh3::xxh3_64(id.as_bytes())
 }

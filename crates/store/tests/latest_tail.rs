@@ -53,6 +53,14 @@ fn row(e: Value) -> (u64, String) {
     (offset(&e), id)
 }
 
+/// `(offset, _id)` of what one read with `opts` returns (its own tail).
+fn rows(s: &Store, opts: ReadOptions) -> Vec<(u64, String)> {
+    s.read("d", opts)
+        .unwrap()
+        .map(|e| row(e.unwrap()))
+        .collect()
+}
+
 #[test]
 fn pages_carrying_the_tail_see_versions_committed_between_them() {
     let dir = tempfile::tempdir().unwrap();
@@ -98,12 +106,7 @@ fn pages_carrying_the_tail_see_versions_committed_between_them() {
         deleted: false,
         ..ReadOptions::latest()
     };
-    let one: Vec<_> = s
-        .read("d", opts)
-        .unwrap()
-        .map(|e| row(e.unwrap()))
-        .collect();
-    assert_eq!(one, expected(&s, since, false));
+    assert_eq!(rows(&s, opts), expected(&s, since, false));
 }
 
 #[test]
@@ -126,11 +129,6 @@ fn a_read_that_starts_before_the_tail_is_exact_on_both_sides_of_it() {
             since,
             ..ReadOptions::latest()
         };
-        let got: Vec<_> = s
-            .read("d", opts)
-            .unwrap()
-            .map(|e| row(e.unwrap()))
-            .collect();
-        assert_eq!(got, expected(&s, since, true), "since {since:?}");
+        assert_eq!(rows(&s, opts), expected(&s, since, true), "since {since:?}");
     }
 }

@@ -258,40 +258,18 @@ impl Reader {
         if let Some(keys) = &self.keys {
             iter = iter.only_properties(keys.clone());
         }
-        let result = self.keep(iter.by_ref(), &mut kept, &mut read, &mut last_read);
-        self.tail = iter.into_tail();
-        result?;
-        if read < page {
-            self.done = true;
-        }
-        if last_read.is_some() {
-            self.since = last_read;
-        }
-        Ok(Page {
-            entities: kept,
-            since: self.since,
-            done: self.done,
-        })
-    }
-
-    /// Keeps the entities of one page's read that the source emits.
-    fn keep(
-        &mut self,
-        iter: impl Iterator<Item = Result<Value, pumphouse_store::StoreError>>,
-        kept: &mut Vec<Value>,
-        read: &mut usize,
-        last_read: &mut Option<u64>,
-    ) -> Result<(), ConnectorError> {
-        for e in iter {
+        // The tail goes back to the reader after the page; a page that fails loses it, and
+        // the next read (if any) starts a new one.
+        for e in iter.by_ref() {
             let e = e?;
-            *read += 1;
+            read += 1;
             if let (Some(limit), Some(Value::Int(ts))) = (self.ts_limit, e.get("_ts")) {
                 if *ts > limit {
                     self.done = true;
                     break;
                 }
             }
-            *last_read = Some(updated(&e)?);
+            last_read = Some(updated(&e)?);
             if self.skip_replaced && matches!(e.get("$replaced"), Some(Value::Bool(true))) {
                 continue;
             }
@@ -306,7 +284,18 @@ impl Reader {
             };
             kept.push(e);
         }
-        Ok(())
+        self.tail = iter.into_tail();
+        if read < page {
+            self.done = true;
+        }
+        if last_read.is_some() {
+            self.since = last_read;
+        }
+        Ok(Page {
+            entities: kept,
+            since: self.since,
+            done: self.done,
+        })
     }
 }
 
