@@ -252,19 +252,100 @@ impl Drop for Pipeline {
     }
 }
 
+/// A thread that lives as long as its writer and looks up the committed records of the second
+/// half of large encoded batches while the writer's thread does the first half
+/// (`Writer::write_encoded`). One thread for the writer's life, not one per batch: each new
+/// thread brings its own allocator heap, and a thread per batch made the chain benchmark's
+/// rerun peak 20-30 MB higher (docs/BENCHMARKS.md, ninth session).
+pub(crate) struct LookupHelper {
+    tx: Option<mpsc::Sender<Vec<Prepared>>>,
+    rx: mpsc::Receiver<Result<Vec<Prepared>, StoreError>>,
+    worker: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Encoded batches with fewer lookups than this (after the `NewIds` filter) are looked up on
+/// the writer's thread alone: a hand-over costs a few µs, a lookup that misses the block cache
+/// ~3.5 µs.
+pub(crate) const SPLIT_LOOKUPS_MIN: usize = 64;
+
+impl LookupHelper {
+    /// `None` on a machine with one core.
+    pub fn start(idx: &PartitionHandle) -> Result<Option<LookupHelper>, StoreError> {
+        if threads() < 2 {
+            return Ok(None);
+        }
+        let (tx, work) = mpsc::channel::<Vec<Prepared>>();
+        let (done, rx) = mpsc::channel();
+        let idx = idx.clone();
+        let worker = std::thread::Builder::new()
+            .name("store-lookup".into())
+            .spawn(move || {
+                for mut half in work {
+                    // Ids ruled out by the writer's `NewIds` are absent from the index too, so
+                    // looking them up here gives the same answer.
+                    let r = half.iter_mut().try_for_each(|p| lookup(&idx, None, p));
+                    if done.send(r.map(|()| half)).is_err() {
+                        return;
+                    }
+                }
+            })?;
+        Ok(Some(LookupHelper {
+            tx: Some(tx),
+            rx,
+            worker: Some(worker),
+        }))
+    }
+
+    /// Looks up `batch` in place: the second half on the helper, the first here; the first
+    /// error (in batch order) is returned.
+    pub fn lookup_split(
+        &mut self,
+        idx: &PartitionHandle,
+        new: Option<&NewIds>,
+        batch: &mut Vec<Prepared>,
+    ) -> Result<(), StoreError> {
+        let gone = || StoreError::Io(std::io::Error::other("the lookup thread stopped"));
+        let second = batch.split_off(batch.len() / 2);
+        self.tx
+            .as_ref()
+            .ok_or_else(gone)?
+            .send(second)
+            .map_err(|_| gone())?;
+        let first = batch.iter_mut().try_for_each(|p| lookup(idx, new, p));
+        let second = self.rx.recv().map_err(|_| gone())?;
+        first?;
+        batch.extend(second?);
+        Ok(())
+    }
+}
+
+impl Drop for LookupHelper {
+    fn drop(&mut self) {
+        self.tx = None;
+        if let Some(w) = self.worker.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+/// Threads a batch's work may be spread over: the machine's cores, at most 8.
+fn threads() -> usize {
+    // Asked once: `available_parallelism` reads cgroup files on every call.
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *THREADS.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8)
+    })
+}
+
 /// Prepares a validated batch, in order.
 pub(crate) fn prepare(
     idx: &PartitionHandle,
     new: Option<&NewIds>,
     mut entities: Vec<Value>,
 ) -> Result<Vec<Prepared>, StoreError> {
-    // Asked once: `available_parallelism` reads cgroup files on every call.
-    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    let threads = *THREADS.get_or_init(|| {
-        std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(8)
-    });
+    let threads = threads();
     if entities.len() < PARALLEL_MIN || threads < 2 {
         return prepare_all(idx, new, entities);
     }

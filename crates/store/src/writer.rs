@@ -114,6 +114,8 @@ pub struct Writer<'s> {
     /// at the first `write` (a writer fed by `write_encoded` never starts it).
     pipelined: bool,
     pipeline: Option<prepare::Pipeline>,
+    /// Started at the first encoded batch with enough lookups to split (`lookup_batch`).
+    lookups: Option<prepare::LookupHelper>,
     /// The circuit breaker of this run, if active: what it wrote so far is held back.
     breaker: Option<BreakerState>,
     /// A held-back run of a crashed process that this writer exposes at its first commit
@@ -219,6 +221,7 @@ impl Store {
             failed: false,
             pipelined: false,
             pipeline: None,
+            lookups: None,
             breaker: None,
             release_held,
         })
@@ -362,11 +365,31 @@ impl<'s> Writer<'s> {
         ts: i64,
     ) -> Result<WriteStats, StoreError> {
         self.staged_idx.reserve(batch.len());
-        for p in &mut batch {
-            prepare::lookup(&self.parts.idx, self.new_ids.as_ref(), p)
-                .inspect_err(|_| self.failed = true)?;
-        }
+        self.lookup_batch(&mut batch)
+            .inspect_err(|_| self.failed = true)?;
         self.apply_all(batch, ts)
+    }
+
+    /// The committed record of each entity of `batch`, half of them on the writer's lookup
+    /// helper when enough need the index (`prepare::SPLIT_LOOKUPS_MIN`). Only the committed
+    /// index is read, so the result is the sequential one.
+    fn lookup_batch(&mut self, batch: &mut Vec<prepare::Prepared>) -> Result<(), StoreError> {
+        let new = self.new_ids.as_ref();
+        let needed = match new {
+            Some(n) => batch.iter().filter(|p| n.may_contain(&p.id)).count(),
+            None => batch.len(),
+        };
+        if needed >= prepare::SPLIT_LOOKUPS_MIN {
+            if self.lookups.is_none() {
+                self.lookups = prepare::LookupHelper::start(&self.parts.idx)?;
+            }
+            if let Some(h) = self.lookups.as_mut() {
+                return h.lookup_split(&self.parts.idx, new, batch);
+            }
+        }
+        batch
+            .iter_mut()
+            .try_for_each(|p| prepare::lookup(&self.parts.idx, new, p))
     }
 
     /// Applies encoded batches of the pipeline: those ready, at least one if `one`, all if
