@@ -263,7 +263,7 @@ pub(crate) struct LookupHelper {
     worker: Option<std::thread::JoinHandle<()>>,
 }
 
-/// Encoded batches with fewer lookups than this (after the `NewIds` filter) are looked up on
+/// Encoded batches with fewer entities than this are looked up on
 /// the writer's thread alone: a hand-over costs a few µs, a lookup that misses the block cache
 /// ~3.5 µs.
 pub(crate) const SPLIT_LOOKUPS_MIN: usize = 64;
@@ -281,8 +281,6 @@ impl LookupHelper {
             .name("store-lookup".into())
             .spawn(move || {
                 for mut half in work {
-                    // Ids ruled out by the writer's `NewIds` are absent from the index too, so
-                    // looking them up here gives the same answer.
                     let r = half.iter_mut().try_for_each(|p| lookup(&idx, None, p));
                     if done.send(r.map(|()| half)).is_err() {
                         return;
@@ -301,7 +299,6 @@ impl LookupHelper {
     pub fn lookup_split(
         &mut self,
         idx: &PartitionHandle,
-        new: Option<&NewIds>,
         batch: &mut Vec<Prepared>,
     ) -> Result<(), StoreError> {
         let gone = || StoreError::Io(std::io::Error::other("the lookup thread stopped"));
@@ -311,7 +308,7 @@ impl LookupHelper {
             .ok_or_else(gone)?
             .send(second)
             .map_err(|_| gone())?;
-        let first = batch.iter_mut().try_for_each(|p| lookup(idx, new, p));
+        let first = batch.iter_mut().try_for_each(|p| lookup(idx, None, p));
         let second = self.rx.recv().map_err(|_| gone())?;
         first?;
         batch.extend(second?);

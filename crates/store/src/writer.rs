@@ -371,20 +371,17 @@ impl<'s> Writer<'s> {
     }
 
     /// The committed record of each entity of `batch`, half of them on the writer's lookup
-    /// helper when enough need the index (`prepare::SPLIT_LOOKUPS_MIN`). Only the committed
-    /// index is read, so the result is the sequential one.
+    /// helper when the batch has `prepare::SPLIT_LOOKUPS_MIN` or more. A writer with `NewIds`
+    /// (a first load) looks up only the few ids its filter cannot rule out, on its own thread.
+    /// Only the committed index is read, so the result is the sequential one.
     fn lookup_batch(&mut self, batch: &mut Vec<prepare::Prepared>) -> Result<(), StoreError> {
         let new = self.new_ids.as_ref();
-        let needed = match new {
-            Some(n) => batch.iter().filter(|p| n.may_contain(&p.id)).count(),
-            None => batch.len(),
-        };
-        if needed >= prepare::SPLIT_LOOKUPS_MIN {
+        if new.is_none() && batch.len() >= prepare::SPLIT_LOOKUPS_MIN {
             if self.lookups.is_none() {
                 self.lookups = prepare::LookupHelper::start(&self.parts.idx)?;
             }
             if let Some(h) = self.lookups.as_mut() {
-                return h.lookup_split(&self.parts.idx, new, batch);
+                return h.lookup_split(&self.parts.idx, batch);
             }
         }
         batch
