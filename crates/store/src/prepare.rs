@@ -168,16 +168,80 @@ fn prepare_all(
     Ok(out)
 }
 
+/// A named thread that answers each message it is sent, in order, until its sender goes.
+/// Dropping it closes the channel, takes any answer still waiting (so a worker blocked on
+/// handing one over ends) and joins the thread.
+struct Worker<I, O> {
+    tx: Option<mpsc::Sender<I>>,
+    rx: mpsc::Receiver<O>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    /// The error when the thread is gone ("the encoding thread stopped").
+    stopped: &'static str,
+}
+
+impl<I: Send + 'static, O: Send + 'static> Worker<I, O> {
+    fn start(
+        name: &str,
+        stopped: &'static str,
+        mut answer: impl FnMut(I) -> O + Send + 'static,
+    ) -> Result<Self, StoreError> {
+        let (tx, work) = mpsc::channel::<I>();
+        let (done, rx) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name(name.into())
+            .spawn(move || {
+                for msg in work {
+                    if done.send(answer(msg)).is_err() {
+                        return;
+                    }
+                }
+            })?;
+        Ok(Worker {
+            tx: Some(tx),
+            rx,
+            thread: Some(thread),
+            stopped,
+        })
+    }
+
+    fn gone(&self) -> StoreError {
+        StoreError::Io(std::io::Error::other(self.stopped))
+    }
+
+    fn send(&self, msg: I) -> Result<(), StoreError> {
+        let tx = self.tx.as_ref().ok_or_else(|| self.gone())?;
+        tx.send(msg).map_err(|_| self.gone())
+    }
+
+    /// The next answer, waiting for it.
+    fn recv(&self) -> Result<O, StoreError> {
+        self.rx.recv().map_err(|_| self.gone())
+    }
+
+    /// The next answer if it is ready.
+    fn try_recv(&self) -> Option<O> {
+        self.rx.try_recv().ok()
+    }
+}
+
+impl<I, O> Drop for Worker<I, O> {
+    fn drop(&mut self) {
+        self.tx = None;
+        while self.rx.try_recv().is_ok() {}
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
 /// Encodes batches (hash, body, freeing the `Value`s) on a thread of its own, so a writer fed
 /// by a pipe overlaps this work with its lookups and commits. The index lookup is not done
 /// here: it must see every commit made before the batch is applied. Batches come back in
 /// the order they were sent.
 pub(crate) struct Pipeline {
-    tx: Option<mpsc::Sender<(Vec<Value>, i64)>>,
-    rx: mpsc::Receiver<Encoded>,
+    worker: Worker<(Vec<Value>, i64), Encoded>,
     /// Batches sent and not yet received.
     pub in_flight: usize,
-    worker: Option<std::thread::JoinHandle<()>>,
 }
 
 /// An encoded batch and the `_ts` its versions get.
@@ -188,33 +252,20 @@ pub(crate) const PIPELINE_DEPTH: usize = 4;
 
 impl Pipeline {
     pub fn start() -> Result<Pipeline, StoreError> {
-        let (tx, work) = mpsc::channel::<(Vec<Value>, i64)>();
-        let (done, rx) = mpsc::channel();
-        let worker = std::thread::Builder::new()
-            .name("store-encode".into())
-            .spawn(move || {
-                let mut enc = Encoder::default();
-                for (batch, ts) in work {
-                    if done.send(enc.encode_all(batch).map(|b| (b, ts))).is_err() {
-                        return;
-                    }
-                }
-            })?;
+        let mut enc = Encoder::default();
+        let worker = Worker::start(
+            "store-encode",
+            "the encoding thread stopped",
+            move |(batch, ts): (Vec<Value>, i64)| enc.encode_all(batch).map(|b| (b, ts)),
+        )?;
         Ok(Pipeline {
-            tx: Some(tx),
-            rx,
+            worker,
             in_flight: 0,
-            worker: Some(worker),
         })
     }
 
     pub fn send(&mut self, batch: Vec<Value>, ts: i64) -> Result<(), StoreError> {
-        let gone = || StoreError::Io(std::io::Error::other("the encoding thread stopped"));
-        self.tx
-            .as_ref()
-            .ok_or_else(gone)?
-            .send((batch, ts))
-            .map_err(|_| gone())?;
+        self.worker.send((batch, ts))?;
         self.in_flight += 1;
         Ok(())
     }
@@ -225,30 +276,12 @@ impl Pipeline {
             return None;
         }
         let r = if wait {
-            self.rx.recv().ok()
+            self.worker.recv().and_then(|r| r)
         } else {
-            self.rx.try_recv().ok()
-        };
-        let r = match r {
-            Some(r) => r,
-            None if wait => Err(StoreError::Io(std::io::Error::other(
-                "the encoding thread stopped",
-            ))),
-            None => return None,
+            self.worker.try_recv()?
         };
         self.in_flight -= 1;
         Some(r)
-    }
-}
-
-impl Drop for Pipeline {
-    fn drop(&mut self) {
-        self.tx = None;
-        // Unblock a worker waiting to hand over a result, then wait for it.
-        while self.rx.try_recv().is_ok() {}
-        if let Some(w) = self.worker.take() {
-            let _ = w.join();
-        }
     }
 }
 
@@ -258,9 +291,7 @@ impl Drop for Pipeline {
 /// thread brings its own allocator heap, and a thread per batch made the chain benchmark's
 /// rerun peak 20-30 MB higher (docs/BENCHMARKS.md, ninth session).
 pub(crate) struct LookupHelper {
-    tx: Option<mpsc::Sender<Vec<Prepared>>>,
-    rx: mpsc::Receiver<Result<Vec<Prepared>, StoreError>>,
-    worker: Option<std::thread::JoinHandle<()>>,
+    worker: Worker<Vec<Prepared>, Result<Vec<Prepared>, StoreError>>,
 }
 
 /// Encoded batches with fewer entities than this are looked up on
@@ -274,24 +305,17 @@ impl LookupHelper {
         if threads() < 2 {
             return Ok(None);
         }
-        let (tx, work) = mpsc::channel::<Vec<Prepared>>();
-        let (done, rx) = mpsc::channel();
         let idx = idx.clone();
-        let worker = std::thread::Builder::new()
-            .name("store-lookup".into())
-            .spawn(move || {
-                for mut half in work {
-                    let r = half.iter_mut().try_for_each(|p| lookup(&idx, None, p));
-                    if done.send(r.map(|()| half)).is_err() {
-                        return;
-                    }
-                }
-            })?;
-        Ok(Some(LookupHelper {
-            tx: Some(tx),
-            rx,
-            worker: Some(worker),
-        }))
+        let worker = Worker::start(
+            "store-lookup",
+            "the lookup thread stopped",
+            move |mut half: Vec<Prepared>| {
+                half.iter_mut()
+                    .try_for_each(|p| lookup(&idx, None, p))
+                    .map(|()| half)
+            },
+        )?;
+        Ok(Some(LookupHelper { worker }))
     }
 
     /// Looks up `batch` in place: the second half on the helper, the first here; the first
@@ -301,27 +325,13 @@ impl LookupHelper {
         idx: &PartitionHandle,
         batch: &mut Vec<Prepared>,
     ) -> Result<(), StoreError> {
-        let gone = || StoreError::Io(std::io::Error::other("the lookup thread stopped"));
         let second = batch.split_off(batch.len() / 2);
-        self.tx
-            .as_ref()
-            .ok_or_else(gone)?
-            .send(second)
-            .map_err(|_| gone())?;
+        self.worker.send(second)?;
         let first = batch.iter_mut().try_for_each(|p| lookup(idx, None, p));
-        let second = self.rx.recv().map_err(|_| gone())?;
+        let second = self.worker.recv()?;
         first?;
         batch.extend(second?);
         Ok(())
-    }
-}
-
-impl Drop for LookupHelper {
-    fn drop(&mut self) {
-        self.tx = None;
-        if let Some(w) = self.worker.take() {
-            let _ = w.join();
-        }
     }
 }
 
