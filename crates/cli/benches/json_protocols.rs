@@ -17,6 +17,7 @@
 //! Peak memory is the `run` command's own report (VmHWM). Two sizes show whether it grows.
 //! Run: `cargo bench -p pumphouse --bench json_protocols` (`JSON_SIZES=50000,100000`).
 
+mod binrun;
 mod entities;
 
 use std::io::Write as _;
@@ -146,29 +147,13 @@ fn project(dir: &Path, port: u16, py_port: u16) {
 
 /// `pumphouse run --pipe PIPE`: (wall seconds, peak memory MB as `run` reports it).
 fn run(cfg: &Path, data: &Path, pipe: &str) -> (f64, f64) {
-    let t = Instant::now();
-    let o = Command::new(env!("CARGO_BIN_EXE_pumphouse"))
-        .arg("run")
-        .arg("--config")
-        .arg(cfg)
-        .arg("--data")
-        .arg(data)
-        .args(["--pipe", pipe])
-        .output()
-        .unwrap();
-    let wall = t.elapsed().as_secs_f64();
-    let out = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        o.status.success(),
-        "{out}\n{}",
-        String::from_utf8_lossy(&o.stderr)
+    let r = binrun::run(
+        Path::new(env!("CARGO_BIN_EXE_pumphouse")),
+        cfg,
+        data,
+        &["--pipe", pipe],
     );
-    let peak = out
-        .lines()
-        .find_map(|l| l.split("peak memory ").nth(1))
-        .and_then(|p| p.trim_end_matches(" MB").parse().ok())
-        .unwrap_or(f64::NAN);
-    (wall, peak)
+    (r.wall, r.peak_mb)
 }
 
 /// Runs curl with `args`; its wall time.

@@ -102,7 +102,6 @@ impl Store {
     pub(crate) fn parts(&self, num: u64) -> Result<Parts, StoreError> {
         let log = self.log_file(num)?;
         // fjall keeps a partition's options from its creation; these apply to new datasets.
-        let mt = self.opts.memtable_bytes.max(1 << 20);
         // The index is read by random point lookups (change detection, the latest-version
         // check of reads): its blocks are stored without compression (the values are 41 bytes
         // around a random 16-byte hash) and hold 1 KiB of data instead of 4, so a lookup that
@@ -111,21 +110,33 @@ impl Store {
         // and writes index segments of 8 MiB instead of 64: while it writes one, fjall
         // keeps 16 bytes per key for the segment's Bloom filter (1M `_id`s made a 16-32 MiB
         // buffer, the peak of a 1M-entity run) — docs/storage.md.
-        let mut idx_opts = PartitionCreateOptions::default()
+        let mut idx_opts = self
+            .keyed_options()
+            .compression(fjall::CompressionType::None);
+        idx_opts.data_block_size = IDX_DATA_BLOCK;
+        let idx = self
+            .keyspace
+            .open_partition(&part_name(num, "idx"), idx_opts)?;
+        Ok(Parts { log, idx })
+    }
+
+    /// Options of new partitions whose keys arrive in no key order (the `_id` indexes, `deps`,
+    /// `joins`): memtables of half `memtable_bytes`, and leveled compaction that merges 16
+    /// flushed segments at a time into segments of 8 MiB (`IDX_L0_THRESHOLD`,
+    /// `IDX_TARGET_SIZE`). With fjall's defaults for `deps` and `joins` (16 MiB memtables,
+    /// 64 MiB segments), a 1M-entity `hops` pipe peaked at 172-193 MB instead of 111-113 MB
+    /// (docs/storage.md, "`joins` and `deps`").
+    pub(crate) fn keyed_options(&self) -> PartitionCreateOptions {
+        let mt = self.opts.memtable_bytes.max(1 << 20);
+        PartitionCreateOptions::default()
             .max_memtable_size((mt / 2).max(1 << 20))
-            .compression(fjall::CompressionType::None)
             .compaction_strategy(fjall::compaction::Strategy::Leveled(
                 fjall::compaction::Leveled {
                     target_size: IDX_TARGET_SIZE,
                     l0_threshold: IDX_L0_THRESHOLD,
                     ..Default::default()
                 },
-            ));
-        idx_opts.data_block_size = IDX_DATA_BLOCK;
-        let idx = self
-            .keyspace
-            .open_partition(&part_name(num, "idx"), idx_opts)?;
-        Ok(Parts { log, idx })
+            ))
     }
 
     /// A new dataset number. Numbers are never reused (a deleted dataset's partition folders

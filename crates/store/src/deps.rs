@@ -11,7 +11,7 @@
 
 use std::collections::BTreeSet;
 
-use fjall::{PartitionCreateOptions, PartitionHandle};
+use fjall::PartitionHandle;
 
 use crate::index::{decode_list, encode_list};
 use crate::{codec, Store, StoreError};
@@ -51,9 +51,7 @@ fn ids_under(part: &PartitionHandle, prefix: &[u8]) -> Result<Vec<String>, Store
 
 impl Store {
     fn deps_partition(&self) -> Result<PartitionHandle, StoreError> {
-        Ok(self
-            .keyspace
-            .open_partition("deps", PartitionCreateOptions::default())?)
+        Ok(self.keyspace.open_partition("deps", self.keyed_options())?)
     }
 
     /// Replaces the dependency keys of each `(source_id, keys)` for `pipe`, in one batch.

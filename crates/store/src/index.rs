@@ -15,7 +15,7 @@
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Mutex;
 
-use fjall::{PartitionCreateOptions, PartitionHandle};
+use fjall::PartitionHandle;
 use pumphouse_value::Value;
 
 use crate::read::ReadOptions;
@@ -91,7 +91,7 @@ impl Store {
     pub(crate) fn joins_partition(&self) -> Result<PartitionHandle, StoreError> {
         Ok(self
             .keyspace
-            .open_partition("joins", PartitionCreateOptions::default())?)
+            .open_partition("joins", self.keyed_options())?)
     }
 
     /// Brings index `name` over `dataset` up to the dataset's newest version. `keys` gives
