@@ -72,6 +72,45 @@ const IDX_TARGET_SIZE: u32 = 8 << 20;
 /// segments and halts them at 32, so this leaves four flushes of room while a compaction runs.
 const IDX_L0_THRESHOLD: u8 = 16;
 
+/// The options of the store's new partitions, built once at open: `PartitionCreateOptions::default()`
+/// builds a whole lsm-tree `Config` (its folder made absolute, a block cache, a descriptor
+/// table), and `parts` runs for every `Store::get`, so a `hops` join paid that per lookup
+/// (~8% of a 1M-entity `hops` pipe's busiest thread, docs/BENCHMARKS.md, eleventh session).
+pub(crate) struct PartOptions {
+    /// The `_id` indexes (`d<N>_idx`): `keyed`, and their blocks are stored without
+    /// compression (the values are 41 bytes around a random 16-byte hash) and hold 1 KiB of
+    /// data instead of 4, so a lookup that misses the block cache decodes a quarter of the
+    /// entries (docs/storage.md, `d<N>_idx`).
+    pub idx: PartitionCreateOptions,
+    /// Partitions whose keys arrive in no key order (the `_id` indexes, `deps`, `joins`):
+    /// memtables of half `memtable_bytes`, and leveled compaction that merges 16 flushed
+    /// segments at a time (`IDX_L0_THRESHOLD`) into segments of 8 MiB instead of 64
+    /// (`IDX_TARGET_SIZE`): while it writes one, fjall keeps 16 bytes per key for the
+    /// segment's Bloom filter (1M `_id`s made a 16-32 MiB buffer, the peak of a 1M-entity
+    /// run). With fjall's defaults for `deps` and `joins` (16 MiB memtables, 64 MiB segments),
+    /// a 1M-entity `hops` pipe peaked at 172-193 MB instead of 111-113 MB (docs/storage.md,
+    /// "`joins` and `deps`").
+    pub keyed: PartitionCreateOptions,
+}
+
+impl PartOptions {
+    pub(crate) fn new(memtable_bytes: u32) -> PartOptions {
+        let mt = memtable_bytes.max(1 << 20);
+        let keyed = PartitionCreateOptions::default()
+            .max_memtable_size((mt / 2).max(1 << 20))
+            .compaction_strategy(fjall::compaction::Strategy::Leveled(
+                fjall::compaction::Leveled {
+                    target_size: IDX_TARGET_SIZE,
+                    l0_threshold: IDX_L0_THRESHOLD,
+                    ..Default::default()
+                },
+            ));
+        let mut idx = keyed.clone().compression(fjall::CompressionType::None);
+        idx.data_block_size = IDX_DATA_BLOCK;
+        PartOptions { idx, keyed }
+    }
+}
+
 fn part_name(num: u64, kind: &str) -> String {
     format!("d{num}_{kind}")
 }
@@ -102,41 +141,16 @@ impl Store {
     pub(crate) fn parts(&self, num: u64) -> Result<Parts, StoreError> {
         let log = self.log_file(num)?;
         // fjall keeps a partition's options from its creation; these apply to new datasets.
-        // The index is read by random point lookups (change detection, the latest-version
-        // check of reads): its blocks are stored without compression (the values are 41 bytes
-        // around a random 16-byte hash) and hold 1 KiB of data instead of 4, so a lookup that
-        // misses the block cache decodes a quarter of the entries (docs/storage.md, `d<N>_idx`).
-        // Compaction merges 16 flushed segments at a time instead of 4 (`IDX_L0_THRESHOLD`)
-        // and writes index segments of 8 MiB instead of 64: while it writes one, fjall
-        // keeps 16 bytes per key for the segment's Bloom filter (1M `_id`s made a 16-32 MiB
-        // buffer, the peak of a 1M-entity run) — docs/storage.md.
-        let mut idx_opts = self
-            .keyed_options()
-            .compression(fjall::CompressionType::None);
-        idx_opts.data_block_size = IDX_DATA_BLOCK;
+        let idx_opts = self.part_opts.idx.clone();
         let idx = self
             .keyspace
             .open_partition(&part_name(num, "idx"), idx_opts)?;
         Ok(Parts { log, idx })
     }
 
-    /// Options of new partitions whose keys arrive in no key order (the `_id` indexes, `deps`,
-    /// `joins`): memtables of half `memtable_bytes`, and leveled compaction that merges 16
-    /// flushed segments at a time into segments of 8 MiB (`IDX_L0_THRESHOLD`,
-    /// `IDX_TARGET_SIZE`). With fjall's defaults for `deps` and `joins` (16 MiB memtables,
-    /// 64 MiB segments), a 1M-entity `hops` pipe peaked at 172-193 MB instead of 111-113 MB
-    /// (docs/storage.md, "`joins` and `deps`").
+    /// The options of new `deps` and `joins` partitions (`PartOptions::keyed`).
     pub(crate) fn keyed_options(&self) -> PartitionCreateOptions {
-        let mt = self.opts.memtable_bytes.max(1 << 20);
-        PartitionCreateOptions::default()
-            .max_memtable_size((mt / 2).max(1 << 20))
-            .compaction_strategy(fjall::compaction::Strategy::Leveled(
-                fjall::compaction::Leveled {
-                    target_size: IDX_TARGET_SIZE,
-                    l0_threshold: IDX_L0_THRESHOLD,
-                    ..Default::default()
-                },
-            ))
+        self.part_opts.keyed.clone()
     }
 
     /// A new dataset number. Numbers are never reused (a deleted dataset's partition folders

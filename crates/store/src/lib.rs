@@ -111,6 +111,7 @@ pub struct Store {
     log_dir: PathBuf,
     /// Open log files by dataset number.
     logs: Mutex<HashMap<u64, Arc<logfile::LogFile>>>,
+    part_opts: dataset::PartOptions,
 }
 
 /// File descriptors fjall may keep open for its segment files: its Linux default (900)
@@ -141,6 +142,7 @@ impl Store {
             .open()?;
         let meta = keyspace.open_partition("meta", PartitionCreateOptions::default())?;
         let runs = keyspace.open_partition("runs", PartitionCreateOptions::default())?;
+        let part_opts = dataset::PartOptions::new(opts.memtable_bytes);
         let store = Store {
             keyspace,
             meta,
@@ -150,6 +152,7 @@ impl Store {
             next_num: Mutex::new(1),
             log_dir,
             logs: Mutex::new(HashMap::new()),
+            part_opts,
         };
         let next = store.cleanup_orphans()?;
         *lock::mutex(&store.next_num) = next;
