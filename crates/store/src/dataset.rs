@@ -72,10 +72,11 @@ const IDX_TARGET_SIZE: u32 = 8 << 20;
 /// segments and halts them at 32, so this leaves four flushes of room while a compaction runs.
 const IDX_L0_THRESHOLD: u8 = 16;
 
-/// The options of the store's new partitions, built once at open: `PartitionCreateOptions::default()`
-/// builds a whole lsm-tree `Config` (its folder made absolute, a block cache, a descriptor
-/// table), and `parts` runs for every `Store::get`, so a `hops` join paid that per lookup
-/// (~8% of a 1M-entity `hops` pipe's busiest thread, docs/BENCHMARKS.md, eleventh session).
+/// The options of the store's new partitions, built once at open:
+/// `PartitionCreateOptions::default()` builds a whole lsm-tree `Config` (its folder made
+/// absolute, a block cache, a descriptor table), and `parts` runs for every `Store::get`, so a
+/// `hops` join paid that per lookup (~8% of a 1M-entity `hops` pipe's busiest thread,
+/// docs/BENCHMARKS.md, eleventh session).
 pub(crate) struct PartOptions {
     /// The `_id` indexes (`d<N>_idx`): `keyed`, and their blocks are stored without
     /// compression (the values are 41 bytes around a random 16-byte hash) and hold 1 KiB of

@@ -111,6 +111,7 @@ pub struct Store {
     log_dir: PathBuf,
     /// Open log files by dataset number.
     logs: Mutex<HashMap<u64, Arc<logfile::LogFile>>>,
+    /// The options of new index, `deps` and `joins` partitions.
     part_opts: dataset::PartOptions,
 }
 
