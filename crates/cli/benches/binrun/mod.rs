@@ -32,8 +32,8 @@ pub fn write_contacts(dir: &Path, n: usize, changed_every: Option<usize>) {
     std::fs::write(dir.join("pipes/contacts.conf.json"), s).unwrap();
 }
 
-/// One `pumphouse run`: per pipe (id, processed, changed, seconds), its peak memory and
-/// wall time.
+/// One `pumphouse run`: per pipe (id, processed, changed, seconds), its peak memory (NaN when
+/// the summary has none) and wall time.
 pub struct Run {
     pub pipes: Vec<(String, u64, u64, f64)>,
     pub peak_mb: f64,
@@ -72,7 +72,7 @@ pub fn run(bin: &Path, cfg: &Path, data: &Path, extra: &[&str]) -> Run {
         String::from_utf8_lossy(&o.stderr)
     );
     let mut pipes = vec![];
-    let mut peak_mb = 0.0;
+    let mut peak_mb = f64::NAN;
     for line in out.lines() {
         let f: Vec<&str> = line.split_whitespace().collect();
         if f.len() == 5 && f[1].parse::<u64>().is_ok() {
@@ -84,7 +84,7 @@ pub fn run(bin: &Path, cfg: &Path, data: &Path, extra: &[&str]) -> Run {
             ));
         }
         if let Some(p) = line.split("peak memory ").nth(1) {
-            peak_mb = p.trim_end_matches(" MB").parse().unwrap_or(0.0);
+            peak_mb = p.trim_end_matches(" MB").parse().unwrap_or(f64::NAN);
         }
     }
     Run {
