@@ -288,8 +288,11 @@ impl Store {
             batch.insert(&self.meta, codec::ds_key(dataset), meta.encode());
             self.commit_batch(batch)?;
         }
-        // The records past the end were never visible; the file can shrink now.
+        // The records past the end were never visible; the file can shrink now. An `_id`
+        // table built over them would not match the log any more (`IdTab::open` would see
+        // that too); it goes.
         parts.log.cut_to(meta.log_end)?;
+        crate::idtab::remove(&self.log_dir, meta.num)?;
         let mut batch = self.keyspace.batch();
         let restored = DatasetMeta {
             num: meta.num,

@@ -8,6 +8,7 @@ use fjall::{PartitionCreateOptions, PartitionHandle};
 use pumphouse_value::{Map, Value};
 
 use crate::codec::{self, DatasetMeta};
+use crate::idtab;
 use crate::lock::mutex;
 use crate::logfile::LogFile;
 use crate::{PipeState, Store, StoreError};
@@ -301,6 +302,7 @@ impl Store {
             }
         }
         mutex(&self.logs).remove(&num);
+        idtab::remove(&self.log_dir, num)?;
         match std::fs::remove_file(LogFile::path_in(&self.log_dir, num)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
             _ => Ok(()),
@@ -372,12 +374,19 @@ impl Store {
         }
         for entry in std::fs::read_dir(&self.log_dir)? {
             let name = entry?.file_name();
+            let name = name.to_str().unwrap_or_default();
             let num = name
-                .to_str()
-                .and_then(|n| n.strip_suffix(".log"))
+                .strip_suffix(".log")
                 .and_then(|n| n.parse::<u64>().ok());
             if let Some(num) = num.filter(|n| !live.contains(n)) {
                 self.drop_partitions(num)?;
+            }
+            // A table of a dataset that is gone, or one a killed writer left half-written
+            // (no writer runs while the store opens).
+            if let Some(num) = idtab::file_num(name) {
+                if !live.contains(&num) || name.ends_with(".tmp") {
+                    let _ = std::fs::remove_file(self.log_dir.join(name));
+                }
             }
         }
         let mut batch = self.keyspace.batch();

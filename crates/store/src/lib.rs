@@ -13,6 +13,7 @@ mod completeness;
 mod dataset;
 mod deps;
 mod error;
+mod idtab;
 mod index;
 mod lock;
 mod logfile;
@@ -70,6 +71,11 @@ pub struct StoreOptions {
     /// what a power loss can take in `Buffer` mode, and it makes commits ~20% faster: the fsync
     /// a journal rotation does has little left to write.
     pub fsync_ms: Option<u16>,
+    /// Datasets with at least this many `_id`s get an `_id` table (`logs/<num>.idtab`,
+    /// docs/storage.md): a writer rebuilds it after a run once an eighth of the `_id`s (at
+    /// least this many versions) came after it, and finds committed records there with one
+    /// page read instead of a point read in fjall.
+    pub id_table_min: u64,
 }
 
 impl Default for StoreOptions {
@@ -82,6 +88,7 @@ impl Default for StoreOptions {
             write_buffer_bytes: 256 << 20,
             memtable_bytes: 8 << 20,
             fsync_ms: Some(100),
+            id_table_min: 50_000,
         }
     }
 }

@@ -4,11 +4,11 @@
 
 use std::sync::mpsc;
 
-use fjall::PartitionHandle;
 use pumphouse_value::hash::EntityEncoder;
 use pumphouse_value::Value;
 
 use crate::codec::IdxRecord;
+use crate::idtab::Committed;
 use crate::newids::NewIds;
 use crate::StoreError;
 
@@ -140,7 +140,7 @@ impl BatchEncoder {
 /// Fills in the committed index record of `p.id`. With `new`, the writer's `_id`s of a
 /// dataset that had none when it opened: an `_id` it certainly did not write has no record.
 pub(crate) fn lookup(
-    idx: &PartitionHandle,
+    idx: &Committed,
     new: Option<&NewIds>,
     p: &mut Prepared,
 ) -> Result<(), StoreError> {
@@ -148,15 +148,12 @@ pub(crate) fn lookup(
         p.committed = None;
         return Ok(());
     }
-    p.committed = idx
-        .get(p.id.as_bytes())?
-        .map(|b| IdxRecord::decode(&b))
-        .transpose()?;
+    p.committed = idx.get(&p.id)?;
     Ok(())
 }
 
 fn prepare_all(
-    idx: &PartitionHandle,
+    idx: &Committed,
     new: Option<&NewIds>,
     entities: Vec<Value>,
 ) -> Result<Vec<Prepared>, StoreError> {
@@ -301,7 +298,7 @@ pub(crate) const SPLIT_LOOKUPS_MIN: usize = 64;
 
 impl LookupHelper {
     /// `None` on a machine with one core.
-    pub fn start(idx: &PartitionHandle) -> Result<Option<LookupHelper>, StoreError> {
+    pub fn start(idx: &Committed) -> Result<Option<LookupHelper>, StoreError> {
         if threads() < 2 {
             return Ok(None);
         }
@@ -322,7 +319,7 @@ impl LookupHelper {
     /// error (in batch order) is returned.
     pub fn lookup_split(
         &mut self,
-        idx: &PartitionHandle,
+        idx: &Committed,
         batch: &mut Vec<Prepared>,
     ) -> Result<(), StoreError> {
         let second = batch.split_off(batch.len() / 2);
@@ -348,7 +345,7 @@ fn threads() -> usize {
 
 /// Prepares a validated batch, in order.
 pub(crate) fn prepare(
-    idx: &PartitionHandle,
+    idx: &Committed,
     new: Option<&NewIds>,
     mut entities: Vec<Value>,
 ) -> Result<Vec<Prepared>, StoreError> {

@@ -9,6 +9,7 @@ use crate::bitset::SeenSet;
 use crate::breaker::{self, BreakerConfig, BreakerState};
 use crate::codec::{self, DatasetMeta, IdxRecord};
 use crate::dataset::{check_dataset_id, run_state_value, Parts};
+use crate::idtab::{self, Committed, IdTab};
 use crate::lock::DatasetLock;
 use crate::logfile::{self, CHECKPOINT_EVERY};
 use crate::newids::NewIds;
@@ -124,6 +125,10 @@ pub struct Writer<'s> {
     lookups: Option<prepare::LookupHelper>,
     /// The circuit breaker of this run, if active: what it wrote so far is held back.
     breaker: Option<BreakerState>,
+    /// Where change detection finds the committed records (fjall, or the `_id` table).
+    committed: Committed,
+    /// Byte position and content hash of the last version this writer staged.
+    last: Option<(u64, u128)>,
     /// A held-back run of a crashed process that this writer exposes at its first commit
     /// (its pipe no longer has a breaker, or the writer is not a breaker run).
     release_held: bool,
@@ -163,6 +168,7 @@ impl Store {
         let parts = self.parts(meta.num)?;
         // Bytes past the committed end are from a writer that did not commit.
         parts.log.cut_to(meta.log_end)?;
+        let committed = self.committed_records(&parts, &meta, exists)?;
         let run_pipe = if exists {
             self.run_pipe(meta.num)?
         } else {
@@ -229,8 +235,30 @@ impl Store {
             pipeline: None,
             lookups: None,
             breaker: None,
+            committed,
+            last: None,
             release_held,
         })
+    }
+
+    /// Where a writer of the dataset (`meta`, its lock held) finds committed records: its
+    /// `_id` table when it has a valid one and fewer versions came after it than make it
+    /// due for a rebuild (the writer reads those from the log when it opens), else fjall.
+    fn committed_records(
+        &self,
+        parts: &Parts,
+        meta: &DatasetMeta,
+        exists: bool,
+    ) -> Result<Committed, StoreError> {
+        let index = || Committed::index(parts.idx.clone());
+        if !exists || meta.next_dense < self.opts.id_table_min {
+            return Ok(index());
+        }
+        let Some(tab) = IdTab::open(&self.log_dir, meta, &parts.log)? else {
+            return Ok(index());
+        };
+        let limit = idtab::rebuild_after(meta.next_dense, self.opts.id_table_min);
+        Committed::with_table(parts.idx.clone(), tab, meta, parts.log.clone(), limit)
     }
 
     /// Appends one entry to the execution log dataset `system:pump:<pipe>` and commits it.
@@ -334,7 +362,7 @@ impl<'s> Writer<'s> {
             return self.apply_encoded(full, false);
         }
         self.staged_idx.reserve(entities.len());
-        let prepared = prepare::prepare(&self.parts.idx, self.new_ids.as_ref(), entities)?;
+        let prepared = prepare::prepare(&self.committed, self.new_ids.as_ref(), entities)?;
         let ts = self.store.opts.clock.now_micros();
         self.apply_all(prepared, ts)
     }
@@ -384,15 +412,15 @@ impl<'s> Writer<'s> {
         let new = self.new_ids.as_ref();
         if new.is_none() && batch.len() >= prepare::SPLIT_LOOKUPS_MIN {
             if self.lookups.is_none() {
-                self.lookups = prepare::LookupHelper::start(&self.parts.idx)?;
+                self.lookups = prepare::LookupHelper::start(&self.committed)?;
             }
             if let Some(h) = self.lookups.as_mut() {
-                return h.lookup_split(&self.parts.idx, batch);
+                return h.lookup_split(&self.committed, batch);
             }
         }
         batch
             .iter_mut()
-            .try_for_each(|p| prepare::lookup(&self.parts.idx, new, p))
+            .try_for_each(|p| prepare::lookup(&self.committed, new, p))
     }
 
     /// Applies encoded batches of the pipeline: those ready, at least one if `one`, all if
@@ -468,6 +496,7 @@ impl<'s> Writer<'s> {
             }
         };
         let pos = self.meta.log_end;
+        self.last = Some((pos, hash));
         let before = self.log_buf.len();
         logfile::frame(&mut self.log_buf, offset, |out| {
             codec::encode_log(out, deleted, ts, prev.map(|p| (p.offset, p.pos)), hash, &id);
@@ -590,6 +619,9 @@ impl<'s> Writer<'s> {
             let st = self.breaker.as_ref().expect("tripped breaker");
             return Err(st.tripped_error(&self.lock.id));
         }
+        if end != End::No {
+            self.rebuild_table_if_due();
+        }
         self.staged_bytes = 0;
         Ok(std::mem::take(&mut self.staged))
     }
@@ -618,6 +650,7 @@ impl<'s> Writer<'s> {
         // 10,000-entity incremental run 5.2 -> 3.4 ms; docs/BENCHMARKS.md, twelfth session).
         let mut staged: Vec<(String, IdxRecord)> = self.staged_idx.drain().collect();
         staged.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        self.committed.committed(staged.iter().map(|(id, _)| id.as_str()));
         for (id, rec) in staged {
             batch.insert(&self.parts.idx, id.into_bytes(), rec.encode());
         }
@@ -729,6 +762,28 @@ impl<'s> Writer<'s> {
         total.add(self.commit_inner(Some(pipe_state), End::FullRun)?);
         self.full = None;
         Ok(total)
+    }
+
+    /// After a run's last commit: writes the dataset's `_id` table anew when enough
+    /// versions are not covered by it (`idtab::rebuild_due`). A failure (a full disk) leaves
+    /// the old table or none and is not the run's: the table only speeds up later lookups.
+    fn rebuild_table_if_due(&mut self) {
+        let Some((last_pos, last_hash)) = self.last else {
+            return;
+        };
+        let covered = self.committed.covers().map_or(0, |c| c.next_offset);
+        let min = self.store.opts.id_table_min;
+        if !idtab::rebuild_due(self.meta.next_dense, self.meta.next_offset - covered, min) {
+            return;
+        }
+        let covers = idtab::Covers {
+            num: self.meta.num,
+            next_offset: self.meta.next_offset,
+            log_end: self.meta.log_end,
+            last_pos,
+            last_hash,
+        };
+        let _ = idtab::build(&self.store.log_dir, covers, &self.parts.idx.snapshot());
     }
 
     /// Deletion tracking of a full run: a tombstone for every live `_id` the run did not

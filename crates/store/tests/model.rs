@@ -1,6 +1,6 @@
 //! Model-based test: random writes (new, changed, unchanged, deleted, filtered), commits,
 //! dropped writers, full runs with deletion tracking, interrupted runs, reopen, populated,
-//! dataset deletion and manual pipe state, checked after every step against a simple
+//! dataset deletion, manual pipe state and `_id` tables, checked after every step against a simple
 //! in-memory model of the committed state. Seeded: a failure names its seed.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -297,6 +297,12 @@ fn run(seed: u64, steps: usize) {
         let opts = StoreOptions {
             clock: clock.clone(),
             tombstone_batch: 1 + rng.below(3) as usize,
+            // Mostly `_id` tables for datasets of a few `_id`s, rebuilt every few versions.
+            id_table_min: if rng.chance(70) {
+                1 + rng.below(4)
+            } else {
+                u64::MAX
+            },
             ..StoreOptions::default()
         };
         let store = Store::open_with(dir.path(), opts).unwrap();
@@ -355,7 +361,12 @@ fn run(seed: u64, steps: usize) {
                 45..=64 => {
                     if let Some((w, mw)) = writer.as_mut() {
                         let n = step as i64;
-                        w.commit(&PipeState::new(Value::Int(n))).unwrap();
+                        if !mw.full && rng.chance(40) {
+                            // The last commit of a run (where `_id` tables are rebuilt).
+                            w.finish_run(&PipeState::new(Value::Int(n))).unwrap();
+                        } else {
+                            w.commit(&PipeState::new(Value::Int(n))).unwrap();
+                        }
                         mw.work.exists = true; // a commit creates the dataset, even an empty one
                         model.insert(mw.ds.clone(), mw.work.clone());
                         pipes.insert(mw.pipe.clone(), n);
