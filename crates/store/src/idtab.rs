@@ -14,14 +14,21 @@
 //! are not covered (`rebuild_due`), from a snapshot of the fjall index taken under the
 //! dataset's lock.
 //!
-//! Layout: pages, each a `u32` entry count, entries (`u32` `_id` length, `_id`, the 41-byte
-//! `IdxRecord`) in `_id` byte order, zero padding to `PAGE` bytes and the XXH3-64 of the
-//! bytes before it (a page whose one entry needs more than `PAGE` is as long as it needs);
-//! then the page index: each page's byte position (`u64`) and first `_id` (`u32` length +
-//! bytes); then the footer (`Covers`, counts, checksums). A table is written to
-//! `<num>.idtab.tmp` and renamed; it is never changed after. It needs no fsync: after a
-//! power loss a missing or torn table fails its checksums, and one that outlived the fjall
-//! commits it describes no longer matches the log (`IdTab::open`).
+//! Layout: pages, each a `u32` entry count, entries in `_id` byte order, zero padding to
+//! `PAGE` bytes and the XXH3-64 of the bytes before it (a page whose one entry needs more
+//! than `PAGE` is as long as it needs). An entry is the length of the prefix its `_id`
+//! shares with the one before it in the page (varint; 0 for the first), the length of the
+//! rest (varint) and the rest, then the `IdxRecord`: a flags byte (1: deleted), the offset,
+//! dense number and byte position (varints) and the content hash (16 bytes LE); ~35 bytes
+//! for a 14-byte `_id` against 55 in fjall. Then the page index: each page's byte position
+//! (`u64`) and first `_id` (`u32` length + bytes); then the footer (`Covers`, counts,
+//! checksums). A table is written to `<num>.idtab.tmp` and renamed; it is never changed
+//! after. It needs no fsync: after a power loss a missing or torn table fails its
+//! checksums, and one that outlived the fjall commits it describes no longer matches the
+//! log (`IdTab::open`).
+//!
+//! A build reads the whole fjall index in key order (most of its cost: fjall merges every
+//! segment), in two halves on two threads when the machine has two cores.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -40,8 +47,7 @@ use crate::StoreError;
 const PAGE: usize = 4096;
 /// The page checksum at the end of each page.
 const PAGE_SUM: usize = 8;
-const RECORD: usize = 41;
-const MAGIC: [u8; 8] = *b"PHIDTAB1";
+const MAGIC: [u8; 8] = *b"PHIDTAB2";
 const FOOTER: usize = 8 * 12 + 16;
 
 /// The table's name for dataset `num`.
@@ -53,16 +59,23 @@ fn tmp_path_in(dir: &Path, num: u64) -> PathBuf {
     dir.join(format!("{num}.idtab.tmp"))
 }
 
-/// The dataset number of a table file's name (`<num>.idtab` or `<num>.idtab.tmp`).
+/// The upper half of a table being built on two threads.
+fn hi_path_in(dir: &Path, num: u64) -> PathBuf {
+    dir.join(format!("{num}.idtab.hi.tmp"))
+}
+
+/// The dataset number of a table file's name (`<num>.idtab`, or a half-written one).
 pub(crate) fn file_num(name: &str) -> Option<u64> {
-    name.strip_suffix(".idtab")
-        .or_else(|| name.strip_suffix(".idtab.tmp"))
-        .and_then(|n| n.parse().ok())
+    let (num, kind) = name.split_once('.')?;
+    match kind {
+        "idtab" | "idtab.tmp" | "idtab.hi.tmp" => num.parse().ok(),
+        _ => None,
+    }
 }
 
 /// Removes the table of dataset `num` (and a half-written one).
 pub(crate) fn remove(dir: &Path, num: u64) -> Result<(), StoreError> {
-    for p in [path_in(dir, num), tmp_path_in(dir, num)] {
+    for p in [path_in(dir, num), tmp_path_in(dir, num), hi_path_in(dir, num)] {
         match std::fs::remove_file(p) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
             _ => {}
@@ -122,11 +135,62 @@ fn bad(why: impl Into<String>) -> StoreError {
     StoreError::corrupt("_id table", why)
 }
 
-/// Fills and writes pages.
+fn put_varint(out: &mut Vec<u8>, mut u: u64) {
+    while u >= 0x80 {
+        out.push(u as u8 | 0x80);
+        u >>= 7;
+    }
+    out.push(u as u8);
+}
+
+/// Reads a varint at `*at` within `b`, moving `*at` past it.
+fn get_varint(b: &[u8], at: &mut usize) -> Option<u64> {
+    let mut u = 0u64;
+    for shift in (0..64).step_by(7) {
+        let byte = *b.get(*at)?;
+        *at += 1;
+        u |= ((byte & 0x7f) as u64) << shift;
+        if byte < 0x80 {
+            return Some(u);
+        }
+    }
+    None
+}
+
+/// An entry's record: flags, offset, dense number, position, hash.
+fn put_record(out: &mut Vec<u8>, r: &IdxRecord) {
+    out.push(r.deleted as u8);
+    put_varint(out, r.offset);
+    put_varint(out, r.dense);
+    put_varint(out, r.pos);
+    out.extend_from_slice(&r.hash.to_le_bytes());
+}
+
+fn get_record(b: &[u8], at: &mut usize) -> Option<IdxRecord> {
+    let deleted = *b.get(*at)? == 1;
+    *at += 1;
+    let offset = get_varint(b, at)?;
+    let dense = get_varint(b, at)?;
+    let pos = get_varint(b, at)?;
+    let hash = u128::from_le_bytes(b.get(*at..*at + 16)?.try_into().ok()?);
+    *at += 16;
+    Some(IdxRecord {
+        offset,
+        dense,
+        hash,
+        deleted,
+        pos,
+    })
+}
+
+/// Fills and writes the pages of one part of a table.
 struct PageWriter {
     out: BufWriter<File>,
     page: Vec<u8>,
     count: u32,
+    /// The `_id` of the page's last entry.
+    prev: Vec<u8>,
+    entry: Vec<u8>,
     /// The page index: position and first `_id` of each page written or being filled.
     top: Vec<u8>,
     /// Bytes written.
@@ -136,6 +200,20 @@ struct PageWriter {
 }
 
 impl PageWriter {
+    fn new(path: &Path) -> Result<PageWriter, StoreError> {
+        Ok(PageWriter {
+            out: BufWriter::with_capacity(256 << 10, File::create(path)?),
+            page: vec![0; 4],
+            count: 0,
+            prev: Vec::new(),
+            entry: Vec::with_capacity(128),
+            top: Vec::new(),
+            at: 0,
+            pages: 0,
+            entries: 0,
+        })
+    }
+
     fn flush_page(&mut self) -> Result<(), StoreError> {
         if self.count == 0 {
             return Ok(());
@@ -155,23 +233,86 @@ impl PageWriter {
         Ok(())
     }
 
-    fn add(&mut self, id: &[u8], rec: &[u8]) -> Result<(), StoreError> {
-        let need = 4 + id.len() + RECORD;
-        if self.count > 0 && self.page.len() + need > PAGE - PAGE_SUM {
-            self.flush_page()?;
+    fn add(&mut self, id: &[u8], rec: &IdxRecord) -> Result<(), StoreError> {
+        for _ in 0..2 {
+            let shared = match self.count {
+                0 => 0,
+                _ => id.iter().zip(&self.prev).take_while(|(a, b)| a == b).count(),
+            };
+            self.entry.clear();
+            put_varint(&mut self.entry, shared as u64);
+            put_varint(&mut self.entry, (id.len() - shared) as u64);
+            self.entry.extend_from_slice(&id[shared..]);
+            put_record(&mut self.entry, rec);
+            if self.count > 0 && self.page.len() + self.entry.len() > PAGE - PAGE_SUM {
+                // The first entry of the next page shares nothing: encode it again.
+                self.flush_page()?;
+                continue;
+            }
+            break;
         }
         if self.count == 0 {
             self.top.extend_from_slice(&self.at.to_le_bytes());
             self.top.extend_from_slice(&(id.len() as u32).to_le_bytes());
             self.top.extend_from_slice(id);
         }
-        self.page.extend_from_slice(&(id.len() as u32).to_le_bytes());
-        self.page.extend_from_slice(id);
-        self.page.extend_from_slice(rec);
+        self.page.extend_from_slice(&self.entry);
+        self.prev.clear();
+        self.prev.extend_from_slice(id);
         self.count += 1;
         self.entries += 1;
         Ok(())
     }
+
+    /// Writes the `_id` entries of `kvs` (index partition items in key order, from `from`
+    /// on); stops at the checkpoints, which sort after every `_id`.
+    fn fill<E>(
+        &mut self,
+        kvs: impl Iterator<Item = Result<fjall::KvPair, E>>,
+    ) -> Result<(), StoreError>
+    where
+        StoreError: From<E>,
+    {
+        let mut last: Option<fjall::Slice> = None;
+        for kv in kvs {
+            let (k, v) = kv?;
+            if logfile::is_checkpoint_key(&k) {
+                break;
+            }
+            if last.as_ref().is_some_and(|l| *l >= k) {
+                return Err(bad("index entries out of order"));
+            }
+            self.add(&k, &IdxRecord::decode(&v)?)?;
+            last = Some(k);
+        }
+        self.flush_page()
+    }
+}
+
+/// A key between the first and the last `_id` of `idx`, near the middle if the `_id`s are
+/// spread evenly over their range (the bytes after their common prefix read as a fraction).
+fn pivot(idx: &fjall::Snapshot) -> Result<Option<Vec<u8>>, StoreError> {
+    let Some((first, _)) = idx.first_key_value()? else {
+        return Ok(None);
+    };
+    let Some((last, _)) = idx.range(..logfile::checkpoint_key(0).as_slice()).next_back().transpose()? else {
+        return Ok(None);
+    };
+    let common = first.iter().zip(last.iter()).take_while(|(a, b)| a == b).count();
+    let frac = |k: &[u8]| {
+        let mut b = [0u8; 8];
+        for (d, s) in b.iter_mut().zip(k.iter().skip(common)) {
+            *d = *s;
+        }
+        u64::from_be_bytes(b) as u128
+    };
+    let mid = ((frac(&first) + frac(&last)) / 2) as u64;
+    let mut p = first[..common].to_vec();
+    p.extend_from_slice(&mid.to_be_bytes());
+    while p.len() > common + 1 && p.last() == Some(&0) {
+        p.pop();
+    }
+    Ok(Some(p))
 }
 
 /// Writes the table of `covers` from the `_id` entries of a snapshot of the dataset's index
@@ -179,7 +320,10 @@ impl PageWriter {
 /// Returns the number of entries.
 pub(crate) fn build(dir: &Path, covers: Covers, idx: &fjall::Snapshot) -> Result<u64, StoreError> {
     let tmp = tmp_path_in(dir, covers.num);
-    match write_table(&tmp, covers, idx) {
+    let tmp_hi = hi_path_in(dir, covers.num);
+    let r = write_table(&tmp, &tmp_hi, covers, idx);
+    let _ = std::fs::remove_file(&tmp_hi);
+    match r {
         Ok(n) => {
             std::fs::rename(&tmp, path_in(dir, covers.num))?;
             Ok(n)
@@ -191,32 +335,56 @@ pub(crate) fn build(dir: &Path, covers: Covers, idx: &fjall::Snapshot) -> Result
     }
 }
 
-fn write_table(tmp: &Path, covers: Covers, idx: &fjall::Snapshot) -> Result<u64, StoreError> {
-    let file = File::create(tmp)?;
-    let mut w = PageWriter {
-        out: BufWriter::with_capacity(256 << 10, file),
-        page: vec![0; 4],
-        count: 0,
-        top: Vec::new(),
-        at: 0,
-        pages: 0,
-        entries: 0,
+fn write_table(
+    tmp: &Path,
+    tmp_hi: &Path,
+    covers: Covers,
+    idx: &fjall::Snapshot,
+) -> Result<u64, StoreError> {
+    let mut lo = PageWriter::new(tmp)?;
+    let split = match crate::prepare::threads() {
+        1 => None,
+        _ => pivot(idx)?,
     };
-    let mut last: Option<fjall::Slice> = None;
-    for kv in idx.iter() {
-        let (k, v) = kv?;
-        if logfile::is_checkpoint_key(&k) {
-            // Checkpoints sort after every `_id`.
-            break;
+    let hi = match &split {
+        None => {
+            lo.fill(idx.iter())?;
+            None
         }
-        if v.len() != RECORD || last.as_ref().is_some_and(|l| *l >= k) {
-            return Err(bad("index entries out of order or of the wrong size"));
+        Some(p) => std::thread::scope(|s| -> Result<_, StoreError> {
+            let hi = std::thread::Builder::new()
+                .name("store-idtab".into())
+                .spawn_scoped(s, || -> Result<PageWriter, StoreError> {
+                    let mut hi = PageWriter::new(tmp_hi)?;
+                    hi.fill(idx.range(p.as_slice()..))?;
+                    Ok(hi)
+                })?;
+            let r = lo.fill(idx.range(..p.as_slice()));
+            let hi = hi.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            r?;
+            Ok(Some(hi?))
+        })?,
+    };
+    let mut top = std::mem::take(&mut lo.top);
+    let (mut pages, mut entries, mut data_len) = (lo.pages, lo.entries, lo.at);
+    let mut out = lo.out.into_inner().map_err(|e| e.into_error())?;
+    if let Some(hi) = hi {
+        hi.out.into_inner().map_err(|e| e.into_error())?;
+        // The upper half after the lower one (a copy inside the kernel on Linux).
+        std::io::copy(&mut File::open(tmp_hi)?, &mut out)?;
+        let mut at = 0;
+        while at < hi.top.len() {
+            let pos = le(&hi.top, at) + data_len;
+            let n = le32(&hi.top, at + 8);
+            top.extend_from_slice(&pos.to_le_bytes());
+            top.extend_from_slice(&hi.top[at + 8..at + 12 + n]);
+            at += 12 + n;
         }
-        w.add(&k, &v)?;
-        last = Some(k);
+        pages += hi.pages;
+        entries += hi.entries;
+        data_len += hi.at;
     }
-    w.flush_page()?;
-    let top_sum = xxhash_rust::xxh3::xxh3_64(&w.top);
+    let top_sum = xxhash_rust::xxh3::xxh3_64(&top);
     let mut footer = Vec::with_capacity(FOOTER);
     footer.extend_from_slice(&MAGIC);
     for x in [
@@ -224,23 +392,24 @@ fn write_table(tmp: &Path, covers: Covers, idx: &fjall::Snapshot) -> Result<u64,
         covers.next_offset,
         covers.log_end,
         covers.last_pos,
-        w.pages,
-        w.entries,
-        w.top.len() as u64,
+        pages,
+        entries,
+        top.len() as u64,
         top_sum,
     ] {
         footer.extend_from_slice(&x.to_le_bytes());
     }
     footer.extend_from_slice(&covers.last_hash.to_le_bytes());
-    footer.extend_from_slice(&w.at.to_le_bytes());
+    footer.extend_from_slice(&data_len.to_le_bytes());
     footer.extend_from_slice(&[0; 8]);
     let sum = xxhash_rust::xxh3::xxh3_64(&footer);
     footer.extend_from_slice(&sum.to_le_bytes());
     debug_assert_eq!(footer.len(), FOOTER);
-    w.out.write_all(&w.top)?;
-    w.out.write_all(&footer)?;
-    w.out.into_inner().map_err(|e| e.into_error())?;
-    Ok(w.entries)
+    let mut out = BufWriter::new(out);
+    out.write_all(&top)?;
+    out.write_all(&footer)?;
+    out.into_inner().map_err(|e| e.into_error())?;
+    Ok(entries)
 }
 
 impl IdTab {
@@ -374,20 +543,23 @@ impl IdTab {
             return Err(bad(format!("checksum of page {p}")));
         }
         let mut at = 4;
+        let mut cur: Vec<u8> = Vec::with_capacity(id.len() + 16);
+        let broken = || bad(format!("entry past the end of page {p}"));
         for _ in 0..le32(page, 0) {
-            if at + 4 > body {
-                return Err(bad(format!("entry past the end of page {p}")));
+            let body = &page[..body];
+            let shared = get_varint(body, &mut at).ok_or_else(broken)? as usize;
+            let n = get_varint(body, &mut at).ok_or_else(broken)? as usize;
+            let rest = body.get(at..at + n).ok_or_else(broken)?;
+            if shared > cur.len() {
+                return Err(broken());
             }
-            let n = le32(page, at);
-            let end = at + 4 + n + RECORD;
-            if end > body {
-                return Err(bad(format!("entry past the end of page {p}")));
-            }
-            match page[at + 4..at + 4 + n].cmp(id) {
-                std::cmp::Ordering::Less => at = end,
-                std::cmp::Ordering::Equal => {
-                    return IdxRecord::decode(&page[at + 4 + n..end]).map(Some)
-                }
+            cur.truncate(shared);
+            cur.extend_from_slice(rest);
+            at += n;
+            let rec = get_record(body, &mut at).ok_or_else(broken)?;
+            match cur.as_slice().cmp(id) {
+                std::cmp::Ordering::Less => {}
+                std::cmp::Ordering::Equal => return Ok(Some(rec)),
                 std::cmp::Ordering::Greater => break,
             }
         }

@@ -333,7 +333,7 @@ impl LookupHelper {
 }
 
 /// Threads a batch's work may be spread over: the machine's cores, at most 8.
-fn threads() -> usize {
+pub(crate) fn threads() -> usize {
     // Asked once: `available_parallelism` reads cgroup files on every call.
     static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     *THREADS.get_or_init(|| {

@@ -142,8 +142,8 @@ fn versions_after_the_table_are_not_taken_from_it() {
 #[test]
 fn a_corrupt_table_is_not_used_and_goes() {
     let (with, without) = loaded_pair();
-    // The first entry of every page claims another content hash (the page count is in the
-    // footer, the last 112 bytes: magic, then u64s LE, the fifth one).
+    // The first entry of every page claims to be deleted (the page count is in the footer,
+    // the last 112 bytes: magic, then u64s LE, the fifth one).
     let path = table(with.path());
     let mut bytes = std::fs::read(&path).unwrap();
     let footer = bytes.len() - 112;
@@ -151,9 +151,16 @@ fn a_corrupt_table_is_not_used_and_goes() {
     assert!(pages > 10, "{pages} pages");
     for p in 0..pages {
         let at = p * 4096;
-        // u32 entry count, u32 `_id` length, `_id`, the record (its content hash at 16..32).
-        let id_len = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
-        bytes[at + 8 + id_len + 20] ^= 0x55;
+        // u32 entry count; varint shared prefix (0), varint `_id` length, `_id`, flags.
+        let (mut id_len, mut i) = (0usize, at + 5);
+        for shift in [0, 7] {
+            id_len |= ((bytes[i] & 0x7f) as usize) << shift;
+            i += 1;
+            if bytes[i - 1] < 0x80 {
+                break;
+            }
+        }
+        bytes[i + id_len] ^= 1;
     }
     std::fs::write(&path, bytes).unwrap();
     let change: Vec<Value> = (0..1000).map(|i| entity(i, i % 2)).collect();
@@ -210,9 +217,11 @@ fn deleting_the_dataset_removes_its_table() {
     run(&s, (0..10).map(|i| entity(i, 0)).collect());
     drop(s);
     let tmp = dir.path().join("logs/9.idtab.tmp");
+    let hi = dir.path().join("logs/2.idtab.hi.tmp");
     std::fs::write(&tmp, b"half").unwrap();
+    std::fs::write(&hi, b"half").unwrap();
     let s = open(dir.path(), true);
-    assert!(!tmp.exists());
+    assert!(!tmp.exists() && !hi.exists());
     assert_eq!(dump(&s).len(), 10);
 }
 
