@@ -42,7 +42,8 @@ fn run(dir: &Path, tables: bool, ids: impl Iterator<Item = u64>, gen: u64) -> f6
         w.write(chunk.iter().map(|i| entity(*i, gen)).collect())
             .expect("write");
         if n % 10 == 9 {
-            w.commit(&PipeState::new(Value::Int(gen as i64))).expect("commit");
+            w.commit(&PipeState::new(Value::Int(gen as i64)))
+                .expect("commit");
         }
     }
     w.finish_run(&PipeState::new(Value::Int(gen as i64)))
@@ -52,7 +53,9 @@ fn run(dir: &Path, tables: bool, ids: impl Iterator<Item = u64>, gen: u64) -> f6
 }
 
 fn table_ino(dir: &Path) -> Option<u64> {
-    std::fs::metadata(dir.join("logs/1.idtab")).ok().map(|m| m.ino())
+    std::fs::metadata(dir.join("logs/1.idtab"))
+        .ok()
+        .map(|m| m.ino())
 }
 
 fn main() {

@@ -75,7 +75,11 @@ pub(crate) fn file_num(name: &str) -> Option<u64> {
 
 /// Removes the table of dataset `num` (and a half-written one).
 pub(crate) fn remove(dir: &Path, num: u64) -> Result<(), StoreError> {
-    for p in [path_in(dir, num), tmp_path_in(dir, num), hi_path_in(dir, num)] {
+    for p in [
+        path_in(dir, num),
+        tmp_path_in(dir, num),
+        hi_path_in(dir, num),
+    ] {
         match std::fs::remove_file(p) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
             _ => {}
@@ -237,7 +241,11 @@ impl PageWriter {
         for _ in 0..2 {
             let shared = match self.count {
                 0 => 0,
-                _ => id.iter().zip(&self.prev).take_while(|(a, b)| a == b).count(),
+                _ => id
+                    .iter()
+                    .zip(&self.prev)
+                    .take_while(|(a, b)| a == b)
+                    .count(),
             };
             self.entry.clear();
             put_varint(&mut self.entry, shared as u64);
@@ -295,10 +303,18 @@ fn pivot(idx: &fjall::Snapshot) -> Result<Option<Vec<u8>>, StoreError> {
     let Some((first, _)) = idx.first_key_value()? else {
         return Ok(None);
     };
-    let Some((last, _)) = idx.range(..logfile::checkpoint_key(0).as_slice()).next_back().transpose()? else {
+    let Some((last, _)) = idx
+        .range(..logfile::checkpoint_key(0).as_slice())
+        .next_back()
+        .transpose()?
+    else {
         return Ok(None);
     };
-    let common = first.iter().zip(last.iter()).take_while(|(a, b)| a == b).count();
+    let common = first
+        .iter()
+        .zip(last.iter())
+        .take_while(|(a, b)| a == b)
+        .count();
     let frac = |k: &[u8]| {
         let mut b = [0u8; 8];
         for (d, s) in b.iter_mut().zip(k.iter().skip(common)) {
@@ -485,7 +501,9 @@ impl IdTab {
         while at < top.len() {
             let head = top.get(at..at + 12).ok_or_else(|| bad("page index"))?;
             let (pos, n) = (le(head, 0), le32(head, 8));
-            let id = top.get(at + 12..at + 12 + n).ok_or_else(|| bad("page index"))?;
+            let id = top
+                .get(at + 12..at + 12 + n)
+                .ok_or_else(|| bad("page index"))?;
             if offsets.last().is_some_and(|l| *l >= pos) || pos >= data_len {
                 return Err(bad("page index"));
             }
@@ -618,7 +636,13 @@ impl Committed {
             return Ok(Committed::index(idx));
         }
         let mut since = NewIds::default();
-        let mut cur = Cursor::new(log, c.log_end, c.next_offset, meta.next_offset, meta.log_end);
+        let mut cur = Cursor::new(
+            log,
+            c.log_end,
+            c.next_offset,
+            meta.next_offset,
+            meta.log_end,
+        );
         while let Some((_, _, range)) = cur.next()? {
             since.insert(codec::decode_header(cur.payload(range))?.id);
         }

@@ -650,7 +650,8 @@ impl<'s> Writer<'s> {
         // 10,000-entity incremental run 5.2 -> 3.4 ms; docs/BENCHMARKS.md, twelfth session).
         let mut staged: Vec<(String, IdxRecord)> = self.staged_idx.drain().collect();
         staged.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        self.committed.committed(staged.iter().map(|(id, _)| id.as_str()));
+        self.committed
+            .committed(staged.iter().map(|(id, _)| id.as_str()));
         for (id, rec) in staged {
             batch.insert(&self.parts.idx, id.into_bytes(), rec.encode());
         }

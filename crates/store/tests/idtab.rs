@@ -111,7 +111,10 @@ fn versions_after_the_table_are_not_taken_from_it() {
     run(&s, (0..1000).map(|i| entity(i, 0)).collect());
     let built = std::fs::metadata(table(dir.path())).unwrap().ino();
     // 100 changed: fewer than a rebuild needs, so the table stays as it was.
-    assert_eq!(run(&s, (0..100).map(|i| entity(i, 1)).collect()).written, 100);
+    assert_eq!(
+        run(&s, (0..100).map(|i| entity(i, 1)).collect()).written,
+        100
+    );
     assert_eq!(std::fs::metadata(table(dir.path())).unwrap().ino(), built);
     drop(s);
     let s = open(dir.path(), true);
@@ -168,7 +171,10 @@ fn a_corrupt_table_is_not_used_and_goes() {
     let b = run(&open(without.path(), false), change);
     assert_eq!(a, b);
     assert_eq!(a.unchanged, 500);
-    assert_eq!(dump(&open(with.path(), true)), dump(&open(without.path(), false)));
+    assert_eq!(
+        dump(&open(with.path(), true)),
+        dump(&open(without.path(), false))
+    );
 
     // The run rebuilt the table. A torn footer: the next writer does not use it and
     // removes it.
@@ -190,7 +196,10 @@ fn a_table_of_lost_commits_is_ignored() {
     let snap = tempfile::tempdir().unwrap();
     copy_dir(with.path(), snap.path());
     // The future that is lost: every entity changed, and a table describing it.
-    run(&open(with.path(), true), (0..1000).map(|i| entity(i, 5)).collect());
+    run(
+        &open(with.path(), true),
+        (0..1000).map(|i| entity(i, 5)).collect(),
+    );
     let future = std::fs::read(table(with.path())).unwrap();
     // What happens instead, from the snapshot: other changes, past the lost table's offset.
     let other: Vec<Value> = (0..1000).map(|i| entity(i, 6 + i % 3)).collect();
@@ -202,7 +211,10 @@ fn a_table_of_lost_commits_is_ignored() {
     let b = run(&open(without.path(), false), last);
     assert_eq!(a, b, "the lost table would call every entity unchanged");
     assert_eq!(a.written, 1000);
-    assert_eq!(dump(&open(snap.path(), true)), dump(&open(without.path(), false)));
+    assert_eq!(
+        dump(&open(snap.path(), true)),
+        dump(&open(without.path(), false))
+    );
 }
 
 #[test]
@@ -262,6 +274,9 @@ fn an_id_longer_than_a_page_gets_a_page_of_its_own() {
     assert!(table(dir.path()).exists());
     drop(s);
     let s = open(dir.path(), true);
-    let again = run(&s, vec![long("L", 1), long("M", 2), entity(500, 0), entity(501, 0)]);
+    let again = run(
+        &s,
+        vec![long("L", 1), long("M", 2), entity(500, 0), entity(501, 0)],
+    );
     assert_eq!((again.written, again.unchanged), (1, 3));
 }
