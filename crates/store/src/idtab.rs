@@ -37,6 +37,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
 use fjall::PartitionHandle;
+use pumphouse_value::bin;
 
 use crate::codec::{self, DatasetMeta, IdxRecord};
 use crate::logfile::{self, Cursor, LogFile};
@@ -102,9 +103,9 @@ pub(crate) struct Covers {
 
 /// Versions after a table's offset at which a writer of a dataset with `ids` `_id`s stops
 /// using it and rebuilds it: a quarter of the `_id`s, at least `min`. A rebuild reads the
-/// whole fjall index (~0.45 µs an `_id`); the table saves ~2.5 µs a lookup, and each
+/// whole fjall index (~0.3–0.4 µs an `_id` on two threads); the table saves ~2.5 µs a lookup, and each
 /// version written was one lookup, so rebuilding sooner than every ~ids/5 versions would
-/// cost more than it saves (docs/BENCHMARKS.md, fourteenth session).
+/// cost about as much as it saves (docs/BENCHMARKS.md, fourteenth session).
 pub(crate) fn rebuild_after(ids: u64, min: u64) -> u64 {
     (ids / 4).max(min)
 }
@@ -139,14 +140,6 @@ fn bad(why: impl Into<String>) -> StoreError {
     StoreError::corrupt("_id table", why)
 }
 
-fn put_varint(out: &mut Vec<u8>, mut u: u64) {
-    while u >= 0x80 {
-        out.push(u as u8 | 0x80);
-        u >>= 7;
-    }
-    out.push(u as u8);
-}
-
 /// Reads a varint at `*at` within `b`, moving `*at` past it.
 fn get_varint(b: &[u8], at: &mut usize) -> Option<u64> {
     let mut u = 0u64;
@@ -164,9 +157,9 @@ fn get_varint(b: &[u8], at: &mut usize) -> Option<u64> {
 /// An entry's record: flags, offset, dense number, position, hash.
 fn put_record(out: &mut Vec<u8>, r: &IdxRecord) {
     out.push(r.deleted as u8);
-    put_varint(out, r.offset);
-    put_varint(out, r.dense);
-    put_varint(out, r.pos);
+    bin::varint(out, r.offset);
+    bin::varint(out, r.dense);
+    bin::varint(out, r.pos);
     out.extend_from_slice(&r.hash.to_le_bytes());
 }
 
@@ -248,8 +241,8 @@ impl PageWriter {
                     .count(),
             };
             self.entry.clear();
-            put_varint(&mut self.entry, shared as u64);
-            put_varint(&mut self.entry, (id.len() - shared) as u64);
+            bin::varint(&mut self.entry, shared as u64);
+            bin::varint(&mut self.entry, (id.len() - shared) as u64);
             self.entry.extend_from_slice(&id[shared..]);
             put_record(&mut self.entry, rec);
             if self.count > 0 && self.page.len() + self.entry.len() > PAGE - PAGE_SUM {
